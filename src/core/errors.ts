@@ -1,0 +1,99 @@
+/**
+ * Typed errors with stable codes. Every error Brook raises for bad input, bad config, corrupt
+ * data or a failing disk is an EngineError with a code from ERROR_CODES and a message that says
+ * what to change. Codes map to Kafka protocol error codes only in the protocol layer.
+ */
+
+export const ERROR_CODES = [
+  // Record batch codec (decoding never trusts a length).
+  'BATCH_TOO_SHORT',
+  'BAD_BATCH_LENGTH',
+  'BAD_MAGIC',
+  'CRC_MISMATCH',
+  'TRUNCATED_RECORD',
+  'VARINT_TOO_LONG',
+  'RECORD_COUNT_MISMATCH',
+  'BAD_RECORD',
+  'UNKNOWN_CODEC',
+  'UNSUPPORTED_CODEC',
+  'DECOMPRESSION_FAILED',
+  'DECOMPRESSED_TOO_LARGE',
+  // Log and storage.
+  'CONFIG_INVALID',
+  'RECORD_TOO_LARGE',
+  'INVALID_RECORD',
+  'OFFSET_OUT_OF_RANGE',
+  'CORRUPT_SEGMENT',
+  'STORAGE_ERROR',
+  'LOG_CLOSED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface EngineErrorOptions {
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+export class EngineError extends Error {
+  override name = 'EngineError';
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: EngineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A record batch (or its records) is malformed: length, magic, CRC, varint, count, codec. */
+export class CorruptRecordError extends EngineError {
+  override name = 'CorruptRecordError';
+}
+
+/** A setting has a value outside its allowed range; the message names key, value and range. */
+export class ConfigError extends EngineError {
+  override name = 'ConfigError';
+  readonly key: string;
+
+  constructor(key: string, value: unknown, rule: string) {
+    super('CONFIG_INVALID', `${key}=${formatValue(value)} is invalid: ${key} must be ${rule}`);
+    this.key = key;
+  }
+}
+
+/** A batch is larger than max.message.bytes (or segment.bytes); nothing was written. */
+export class RecordTooLargeError extends EngineError {
+  override name = 'RecordTooLargeError';
+}
+
+/** A batch is well-formed but not acceptable to this log (e.g. compacted topic without key). */
+export class InvalidRecordError extends EngineError {
+  override name = 'InvalidRecordError';
+}
+
+/** A read below the log start offset or beyond the log end offset. */
+export class OffsetOutOfRangeError extends EngineError {
+  override name = 'OffsetOutOfRangeError';
+}
+
+/** Stored bytes failed a check on read (CRC, length, offsets): the bytes are not served. */
+export class CorruptSegmentError extends EngineError {
+  override name = 'CorruptSegmentError';
+}
+
+/** The disk failed (EIO, ENOSPC, failed fsync). Nothing is acknowledged after this. */
+export class StorageError extends EngineError {
+  override name = 'StorageError';
+}
+
+export class LogClosedError extends EngineError {
+  override name = 'LogClosedError';
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(value);
+}

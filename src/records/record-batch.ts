@@ -1,0 +1,451 @@
+import { CorruptRecordError } from '../core/errors.js';
+import { MiB } from '../core/units.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  CODEC_MASK,
+  CODEC_NONE,
+  CONTROL_MASK,
+  CRC_COVERED_OFFSET,
+  CRC_OFFSET,
+  DELETE_HORIZON_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  MAX_TIMESTAMP_OFFSET,
+  NO_PARTITION_LEADER_EPOCH,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_MASK,
+} from './batch-layout.js';
+import { codecId, codecName, compressRecords, decompressRecords } from './compression.js';
+import { crc32c } from './crc32c.js';
+import { readInt64, writeInt64 } from './int64.js';
+import type { CompressionCodec, Record, RecordHeader, RecordInput } from './record.js';
+import { ByteCursor, readVarint, readVarlong, varintBytes, varlongBytes, writeVarint, writeVarlong } from './varint.js';
+
+/**
+ * Encode, validate and decode Kafka RecordBatch v2 (layout in batch-layout.ts). Pure: no I/O.
+ *
+ * Decoding never trusts a length: batchLength is checked against the bytes present before any
+ * slice, every record length against its batch, every varint against its record, and the
+ * decompressed size against a limit before the output is allocated.
+ */
+
+export interface BatchHeader {
+  readonly baseOffset: number;
+  readonly batchLength: number;
+  readonly partitionLeaderEpoch: number;
+  readonly magic: number;
+  readonly crc: number;
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordsCount: number;
+}
+
+export interface EncodeBatchOptions {
+  readonly baseOffset?: number;
+  readonly partitionLeaderEpoch?: number;
+  readonly compression?: CompressionCodec;
+  /** Timestamp for records that carry none; defaults to Date.now() once per batch. */
+  readonly timestamp?: number;
+  readonly logAppendTime?: boolean;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  readonly transactional?: boolean;
+  /** Compaction: lastOffsetDelta to keep when records were removed from the batch. */
+  readonly lastOffsetDelta?: number;
+  /** Compaction (KIP-534): written as baseTimestamp with attribute bit 6 set. */
+  readonly deleteHorizonMs?: number;
+}
+
+/** Default cap on a decompressed records section: a zip bomb fails before it allocates. */
+export const DECOMPRESSED_BYTES_LIMIT_DEFAULT = 64 * MiB;
+
+const EMPTY_HEADERS: ReadonlyArray<RecordHeader> = Object.freeze([]);
+
+// Per-record scratch sizes for the encoder's two passes, grown on demand and reused.
+let scratchBodyBytes = new Int32Array(1024);
+let scratchKeyBytes = new Int32Array(1024);
+let scratchValueBytes = new Int32Array(1024);
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return -1;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+function writeBytes(target: Buffer, value: Buffer | string, position: number, length: number): number {
+  if (typeof value === 'string') target.write(value, position, length, 'utf8');
+  else value.copy(target, position);
+  return position + length;
+}
+
+/** Encode records into one v2 batch. Offsets are relative: record i gets offsetDelta i by default. */
+export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions = {}): Buffer {
+  const count = records.length;
+  if (scratchBodyBytes.length < count) {
+    const capacity = Math.max(count, scratchBodyBytes.length * 2);
+    scratchBodyBytes = new Int32Array(capacity);
+    scratchKeyBytes = new Int32Array(capacity);
+    scratchValueBytes = new Int32Array(capacity);
+  }
+  const defaultTimestamp = options.timestamp ?? Date.now();
+  const firstTimestamp = count > 0 ? (records[0]!.timestamp ?? defaultTimestamp) : defaultTimestamp;
+  const baseTimestamp = options.deleteHorizonMs ?? firstTimestamp;
+  let maxTimestamp = -1;
+  let lastOffsetDelta = count - 1;
+  let sectionBytes = 0;
+  for (let index = 0; index < count; index++) {
+    const record = records[index]!;
+    const timestamp = record.timestamp ?? defaultTimestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const offsetDelta = record.offsetDelta ?? index;
+    if (offsetDelta > lastOffsetDelta) lastOffsetDelta = offsetDelta;
+    const keyBytes = byteLength(record.key);
+    const valueBytes = byteLength(record.value);
+    let bodyBytes =
+      1 +
+      varlongBytes(timestamp - baseTimestamp) +
+      varintBytes(offsetDelta) +
+      varintBytes(keyBytes) +
+      Math.max(keyBytes, 0) +
+      varintBytes(valueBytes) +
+      Math.max(valueBytes, 0);
+    const headers = record.headers;
+    const headerCount = headers === undefined ? 0 : headers.length;
+    bodyBytes += varintBytes(headerCount);
+    for (let headerIndex = 0; headerIndex < headerCount; headerIndex++) {
+      const header = headers![headerIndex]!;
+      const headerKeyBytes = Buffer.byteLength(header.key);
+      const headerValueBytes = byteLength(header.value);
+      bodyBytes +=
+        varintBytes(headerKeyBytes) + headerKeyBytes + varintBytes(headerValueBytes) + Math.max(headerValueBytes, 0);
+    }
+    scratchBodyBytes[index] = bodyBytes;
+    scratchKeyBytes[index] = keyBytes;
+    scratchValueBytes[index] = valueBytes;
+    sectionBytes += varintBytes(bodyBytes) + bodyBytes;
+  }
+  if (options.lastOffsetDelta !== undefined) lastOffsetDelta = options.lastOffsetDelta;
+  if (count === 0) maxTimestamp = options.timestamp ?? -1;
+
+  const codec = codecId(options.compression ?? 'none');
+  const plain = codec === CODEC_NONE;
+  const section = plain ? null : Buffer.allocUnsafe(sectionBytes);
+  const batch = plain ? Buffer.allocUnsafe(RECORDS_OFFSET + sectionBytes) : null;
+  const target = (plain ? batch : section)!;
+  let position = plain ? RECORDS_OFFSET : 0;
+  for (let index = 0; index < count; index++) {
+    const record = records[index]!;
+    const timestamp = record.timestamp ?? defaultTimestamp;
+    position = writeVarint(target, scratchBodyBytes[index]!, position);
+    target[position++] = 0;
+    position = writeVarlong(target, timestamp - baseTimestamp, position);
+    position = writeVarint(target, record.offsetDelta ?? index, position);
+    const keyBytes = scratchKeyBytes[index]!;
+    position = writeVarint(target, keyBytes, position);
+    if (keyBytes >= 0) position = writeBytes(target, record.key!, position, keyBytes);
+    const valueBytes = scratchValueBytes[index]!;
+    position = writeVarint(target, valueBytes, position);
+    if (valueBytes >= 0) position = writeBytes(target, record.value!, position, valueBytes);
+    const headers = record.headers;
+    const headerCount = headers === undefined ? 0 : headers.length;
+    position = writeVarint(target, headerCount, position);
+    for (let headerIndex = 0; headerIndex < headerCount; headerIndex++) {
+      const header = headers![headerIndex]!;
+      const headerKeyBytes = Buffer.byteLength(header.key);
+      position = writeVarint(target, headerKeyBytes, position);
+      position = writeBytes(target, header.key, position, headerKeyBytes);
+      const headerValueBytes = byteLength(header.value);
+      position = writeVarint(target, headerValueBytes, position);
+      if (headerValueBytes >= 0) position = writeBytes(target, header.value!, position, headerValueBytes);
+    }
+  }
+
+  let output: Buffer;
+  if (plain) {
+    output = batch!;
+  } else {
+    const compressed = compressRecords(codec, section!);
+    output = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
+    compressed.copy(output, RECORDS_OFFSET);
+  }
+  let attributes = codec;
+  if (options.logAppendTime === true) attributes |= TIMESTAMP_TYPE_MASK;
+  if (options.transactional === true) attributes |= TRANSACTIONAL_MASK;
+  if (options.deleteHorizonMs !== undefined) attributes |= DELETE_HORIZON_MASK;
+  writeInt64(output, options.baseOffset ?? 0, 0);
+  output.writeInt32BE(output.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  output.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH_OFFSET);
+  output[MAGIC_OFFSET] = MAGIC_V2;
+  output.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+  output.writeInt32BE(lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
+  writeInt64(output, count === 0 && options.deleteHorizonMs === undefined ? -1 : baseTimestamp, BASE_TIMESTAMP_OFFSET);
+  writeInt64(output, maxTimestamp, MAX_TIMESTAMP_OFFSET);
+  writeInt64(output, options.producerId ?? NO_PRODUCER_ID, PRODUCER_ID_OFFSET);
+  output.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET);
+  output.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
+  output.writeInt32BE(count, RECORDS_COUNT_OFFSET);
+  output.writeUInt32BE(crc32c(output, CRC_COVERED_OFFSET, output.length), CRC_OFFSET);
+  return output;
+}
+
+/** Read the 61-byte header at `position`. Checks only that 61 bytes are present. */
+export function readBatchHeader(buffer: Buffer, position = 0): BatchHeader {
+  if (buffer.length - position < RECORD_BATCH_OVERHEAD) {
+    throw new CorruptRecordError(
+      'BATCH_TOO_SHORT',
+      `record batch at byte ${position} has ${buffer.length - position} bytes, under the 61-byte header`,
+    );
+  }
+  return {
+    baseOffset: readInt64(buffer, position),
+    batchLength: buffer.readInt32BE(position + BATCH_LENGTH_OFFSET),
+    partitionLeaderEpoch: buffer.readInt32BE(position + PARTITION_LEADER_EPOCH_OFFSET),
+    magic: buffer.readInt8(position + MAGIC_OFFSET),
+    crc: buffer.readUInt32BE(position + CRC_OFFSET),
+    attributes: buffer.readInt16BE(position + ATTRIBUTES_OFFSET),
+    lastOffsetDelta: buffer.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET),
+    baseTimestamp: readInt64(buffer, position + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: readInt64(buffer, position + MAX_TIMESTAMP_OFFSET),
+    producerId: readInt64(buffer, position + PRODUCER_ID_OFFSET),
+    producerEpoch: buffer.readInt16BE(position + PRODUCER_EPOCH_OFFSET),
+    baseSequence: buffer.readInt32BE(position + BASE_SEQUENCE_OFFSET),
+    recordsCount: buffer.readInt32BE(position + RECORDS_COUNT_OFFSET),
+  };
+}
+
+/**
+ * Size in bytes of the batch starting at `position`, checked against the bytes present and the
+ * header size, or a CorruptRecordError. Reads only bytes 8..11 and 16.
+ */
+export function checkedBatchBytes(buffer: Buffer, position: number, end: number): number {
+  const available = end - position;
+  if (available < RECORD_BATCH_OVERHEAD) {
+    throw new CorruptRecordError(
+      'BATCH_TOO_SHORT',
+      `record batch at byte ${position} has ${available} bytes, under the 61-byte header`,
+    );
+  }
+  const batchLength = buffer.readInt32BE(position + BATCH_LENGTH_OFFSET);
+  if (batchLength < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD || batchLength > available - LOG_OVERHEAD) {
+    throw new CorruptRecordError(
+      'BAD_BATCH_LENGTH',
+      `record batch at byte ${position} declares batchLength ${batchLength}; ` +
+        `it must be between ${RECORD_BATCH_OVERHEAD - LOG_OVERHEAD} and the ${available - LOG_OVERHEAD} bytes present`,
+    );
+  }
+  const magic = buffer[position + MAGIC_OFFSET]!;
+  if (magic !== MAGIC_V2) {
+    throw new CorruptRecordError('BAD_MAGIC', `record batch at byte ${position} has magic ${magic}; only magic 2 is supported`);
+  }
+  return batchLength + LOG_OVERHEAD;
+}
+
+/**
+ * Validate one batch without decoding its records: length fields against the bytes present,
+ * magic, CRC-32C over attributes..end, codec id, record count and offset delta.
+ * Returns the batch's size in bytes.
+ */
+export function validateRecordBatch(buffer: Buffer, position = 0, end = buffer.length): number {
+  const batchBytes = checkedBatchBytes(buffer, position, end);
+  const batchEnd = position + batchBytes;
+  const stored = buffer.readUInt32BE(position + CRC_OFFSET);
+  const computed = crc32c(buffer, position + CRC_COVERED_OFFSET, batchEnd);
+  if (stored !== computed) {
+    throw new CorruptRecordError(
+      'CRC_MISMATCH',
+      `record batch at byte ${position} fails its CRC-32C (stored ${hex(stored)}, computed ${hex(computed)})`,
+    );
+  }
+  codecName(buffer.readInt16BE(position + ATTRIBUTES_OFFSET) & CODEC_MASK);
+  const count = buffer.readInt32BE(position + RECORDS_COUNT_OFFSET);
+  const lastOffsetDelta = buffer.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+  if (count < 0 || lastOffsetDelta < 0 || (count > 0 && lastOffsetDelta < count - 1)) {
+    throw new CorruptRecordError(
+      'RECORD_COUNT_MISMATCH',
+      `record batch at byte ${position} has recordsCount ${count} and lastOffsetDelta ${lastOffsetDelta}`,
+    );
+  }
+  return batchBytes;
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
+export interface DecodeOptions {
+  readonly decompressedBytesLimit?: number;
+  /** Skip the CRC check when the caller has just validated the batch. */
+  readonly crcChecked?: boolean;
+}
+
+export interface DecodedBatch {
+  readonly header: BatchHeader;
+  readonly records: Record[];
+}
+
+/** Decode the batch at `position` (CRC-checked unless told otherwise) into its records. */
+export function decodeRecordBatch(buffer: Buffer, position = 0, options: DecodeOptions = {}): DecodedBatch {
+  const batchBytes =
+    options.crcChecked === true
+      ? checkedBatchBytes(buffer, position, buffer.length)
+      : validateRecordBatch(buffer, position, buffer.length);
+  const header = readBatchHeader(buffer, position);
+  const records: Record[] = new Array<Record>(header.recordsCount);
+  forEachRecord(buffer, position, batchBytes, options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT, (
+    record,
+    index,
+  ) => {
+    records[index] = record;
+  });
+  return { header, records };
+}
+
+/** The records section of a batch, decompressed if need be (a slice of `buffer` when plain). */
+export function recordsSection(buffer: Buffer, position: number, batchBytes: number, limit: number): Buffer {
+  const codec = buffer.readInt16BE(position + ATTRIBUTES_OFFSET) & CODEC_MASK;
+  const raw = buffer.subarray(position + RECORDS_OFFSET, position + batchBytes);
+  return codec === CODEC_NONE ? raw : decompressRecords(codec, raw, limit);
+}
+
+/**
+ * Walk and check every record of a validated batch: lengths, varints, offset deltas strictly
+ * increasing and within lastOffsetDelta, the count matching recordsCount, the section fully used.
+ * With a visitor, each record is materialised; without one, nothing is allocated per record.
+ * Returns the number of records with a null key (compacted topics refuse them).
+ */
+export function forEachRecord(
+  buffer: Buffer,
+  position: number,
+  batchBytes: number,
+  decompressedBytesLimit: number,
+  visit?: (record: Record, index: number) => void,
+): number {
+  const attributes = buffer.readInt16BE(position + ATTRIBUTES_OFFSET);
+  const count = buffer.readInt32BE(position + RECORDS_COUNT_OFFSET);
+  const lastOffsetDelta = buffer.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+  const baseOffset = readInt64(buffer, position);
+  const baseTimestamp = readInt64(buffer, position + BASE_TIMESTAMP_OFFSET);
+  const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0;
+  const maxTimestamp = logAppendTime ? readInt64(buffer, position + MAX_TIMESTAMP_OFFSET) : 0;
+  const section = recordsSection(buffer, position, batchBytes, decompressedBytesLimit);
+  const cursor = new ByteCursor(section, 0, section.length);
+  let previousOffsetDelta = -1;
+  let nullKeyCount = 0;
+  for (let index = 0; index < count; index++) {
+    cursor.end = section.length;
+    if (cursor.position >= section.length) {
+      throw new CorruptRecordError(
+        'RECORD_COUNT_MISMATCH',
+        `batch at base offset ${baseOffset} declares ${count} records but its section holds ${index}`,
+      );
+    }
+    const bodyBytes = readVarint(cursor);
+    const bodyStart = cursor.position;
+    const bodyEnd = bodyStart + bodyBytes;
+    if (bodyBytes < 1 || bodyEnd > section.length) {
+      throw new CorruptRecordError(
+        'TRUNCATED_RECORD',
+        `record ${index} of batch at base offset ${baseOffset} declares ${bodyBytes} bytes; ` +
+          `${section.length - bodyStart} remain`,
+      );
+    }
+    // The same cursor walks the body, bounded by the record's own length; attributes are skipped.
+    cursor.end = bodyEnd;
+    cursor.position = bodyStart + 1;
+    const timestampDelta = readVarlong(cursor);
+    const offsetDelta = readVarint(cursor);
+    if (offsetDelta <= previousOffsetDelta || offsetDelta > lastOffsetDelta) {
+      throw new CorruptRecordError(
+        'BAD_RECORD',
+        `record ${index} of batch at base offset ${baseOffset} has offsetDelta ${offsetDelta} ` +
+          `(previous ${previousOffsetDelta}, lastOffsetDelta ${lastOffsetDelta})`,
+      );
+    }
+    previousOffsetDelta = offsetDelta;
+    const materialise = visit !== undefined;
+    const key = readNullableBytes(cursor, materialise, 'key');
+    if (key === null) nullKeyCount++;
+    const value = readNullableBytes(cursor, materialise, 'value');
+    const headerCount = readVarint(cursor);
+    if (headerCount < 0) throw new CorruptRecordError('BAD_RECORD', `record has a negative header count ${headerCount}`);
+    let headers = EMPTY_HEADERS;
+    if (headerCount > 0) {
+      const list: RecordHeader[] | null = materialise ? new Array<RecordHeader>(headerCount) : null;
+      for (let headerIndex = 0; headerIndex < headerCount; headerIndex++) {
+        const headerKey = readNullableBytes(cursor, materialise, 'header key');
+        if (headerKey === null) throw new CorruptRecordError('BAD_RECORD', 'a record header key may not be null');
+        const headerValue = readNullableBytes(cursor, materialise, 'header value');
+        if (list !== null) list[headerIndex] = { key: headerKey!.toString('utf8'), value: headerValue ?? null };
+      }
+      if (list !== null) headers = list;
+    }
+    if (cursor.position !== bodyEnd) {
+      throw new CorruptRecordError(
+        'BAD_RECORD',
+        `record ${index} of batch at base offset ${baseOffset} uses ${cursor.position - bodyStart} ` +
+          `of its ${bodyBytes} declared bytes`,
+      );
+    }
+    if (visit !== undefined) {
+      visit(
+        {
+          offset: baseOffset + offsetDelta,
+          timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+          key: key ?? null,
+          value: value ?? null,
+          headers,
+        },
+        index,
+      );
+    }
+  }
+  if (cursor.position !== section.length) {
+    throw new CorruptRecordError(
+      'RECORD_COUNT_MISMATCH',
+      `batch at base offset ${baseOffset} has ${section.length - cursor.position} bytes after its ${count} records`,
+    );
+  }
+  return nullKeyCount;
+}
+
+/** Returns a slice (or null) when `materialise`, else undefined for present and null for null. */
+function readNullableBytes(cursor: ByteCursor, materialise: boolean, what: string): Buffer | null | undefined {
+  const length = readVarint(cursor);
+  if (length === -1) return null;
+  if (length < -1 || cursor.position + length > cursor.end) {
+    throw new CorruptRecordError(
+      'TRUNCATED_RECORD',
+      `record ${what} length ${length} runs past the end of its record (${cursor.end - cursor.position} bytes left)`,
+    );
+  }
+  const start = cursor.position;
+  cursor.position += length;
+  return materialise ? cursor.buffer.subarray(start, start + length) : undefined;
+}
+
+export function isControlBatch(buffer: Buffer, position = 0): boolean {
+  return (buffer.readInt16BE(position + ATTRIBUTES_OFFSET) & CONTROL_MASK) !== 0;
+}
+
+export function batchCodec(buffer: Buffer, position = 0): CompressionCodec {
+  return codecName(buffer.readInt16BE(position + ATTRIBUTES_OFFSET) & CODEC_MASK);
+}
