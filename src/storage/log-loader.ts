@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { readOffsetCheckpoint } from './checkpoint.js';
+import type { FileIO } from './file-io.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  CLEANED_SUFFIX,
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  LOG_SUFFIX,
+  parseBaseOffset,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  SWAP_SUFFIX,
+  TIME_INDEX_SUFFIX,
+} from './file-names.js';
+import { LogSegment, type SegmentSettings } from './segment.js';
+
+/**
+ * Opening a log directory (Kafka's LogLoader, simplified to one partition):
+ *
+ * 1. Remove leftovers: `.deleted` (retention), `.cleaned` (unfinished compaction) and `.tmp`
+ *    files; finish `.swap` files (finished compaction) by renaming them into place.
+ * 2. Open every `.log`; drop index files whose `.log` is gone.
+ * 3. After a clean shutdown (the marker file exists), load each segment's indexes and check them
+ *    against the file; a segment whose check fails is walked and its indexes rebuilt.
+ *    After an unclean stop, every segment from the one holding the recovery point to the end is
+ *    walked: each batch's length, magic, CRC and offsets are checked, indexes rebuilt, and the
+ *    file cut at the first bad byte. If a segment had to be cut, every later segment is removed
+ *    (its data cannot follow a hole).
+ * 4. Corruption found below the recovery point is not cut (it was acknowledged and flushed):
+ *    it stays, is reported, and the CRC refuses it on every read.
+ *
+ * Nothing is silent: what was cut or removed is in the report.
+ */
+export interface SegmentDamage {
+  readonly baseOffset: number;
+  readonly position: number;
+  readonly bytes: number;
+  readonly reason: string;
+}
+
+export interface RecoveryReport {
+  readonly cleanShutdown: boolean;
+  readonly segmentsLoaded: number;
+  /** Segments whose every batch was validated (and indexes rebuilt). */
+  readonly segmentsRecovered: number;
+  readonly bytesTruncated: number;
+  /** Torn or corrupt tails cut off, per segment. */
+  readonly truncations: ReadonlyArray<SegmentDamage>;
+  /** Later segments removed because an earlier one was cut. */
+  readonly segmentsDeleted: ReadonlyArray<{ baseOffset: number; bytes: number }>;
+  /** Corruption found below the recovery point, left in place and refused on read. */
+  readonly corruptBelowRecoveryPoint: ReadonlyArray<SegmentDamage>;
+  readonly temporaryFilesRemoved: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  readonly recoveryPoint: number;
+  readonly durationMs: number;
+}
+
+export interface LoadedLog {
+  readonly segments: LogSegment[];
+  readonly report: RecoveryReport;
+}
+
+export function loadSegments(directory: string, settings: SegmentSettings, io: FileIO, nowMs: number): LoadedLog {
+  const startedAt = performance.now();
+  io.makeDirectory(directory);
+  const markerPath = join(directory, CLEAN_SHUTDOWN_FILE);
+  const cleanShutdown = io.exists(markerPath);
+  const { removed, swapped } = removeTemporaryFiles(directory, io);
+  const names = io.list(directory);
+  const logOffsets = names
+    .filter((name) => name.endsWith(LOG_SUFFIX))
+    .map(parseBaseOffset)
+    .filter((offset): offset is number => offset !== null)
+    .sort((a, b) => a - b);
+  const logSet = new Set(logOffsets);
+  for (const name of names) {
+    if (!name.endsWith(INDEX_SUFFIX) && !name.endsWith(TIME_INDEX_SUFFIX)) continue;
+    const offset = parseBaseOffset(name);
+    if (offset !== null && !logSet.has(offset)) io.unlink(join(directory, name));
+  }
+  const checkpointedRecoveryPoint = readOffsetCheckpoint(io, directory, RECOVERY_POINT_CHECKPOINT_FILE);
+  const checkpointedLogStart = readOffsetCheckpoint(io, directory, LOG_START_OFFSET_CHECKPOINT_FILE);
+  const segments = logOffsets.map((offset) => LogSegment.open(directory, offset, settings, io, nowMs));
+  const recoveryPoint = cleanShutdown ? Infinity : (checkpointedRecoveryPoint ?? 0);
+
+  let segmentsRecovered = 0;
+  const truncations: SegmentDamage[] = [];
+  const corruptBelowRecoveryPoint: SegmentDamage[] = [];
+  const segmentsDeleted: Array<{ baseOffset: number; bytes: number }> = [];
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index]!;
+    const next = segments[index + 1];
+    const isLast = next === undefined;
+    const upperBoundOffset = next === undefined ? Number.MAX_SAFE_INTEGER : next.baseOffset;
+    const aboveRecoveryPoint = upperBoundOffset > recoveryPoint;
+    if (!aboveRecoveryPoint && !swapped.has(segment.baseOffset) && segment.loadClean(upperBoundOffset)) continue;
+    // Data at or above the recovery point, and any tail, may be torn: cut it. Older data may not.
+    const truncate = aboveRecoveryPoint || isLast;
+    const result = segment.recover(truncate);
+    segmentsRecovered++;
+    if (result.reason === null) continue;
+    const damage = {
+      baseOffset: segment.baseOffset,
+      position: result.validBytes,
+      bytes: result.truncatedBytes,
+      reason: result.reason,
+    };
+    if (!truncate) {
+      corruptBelowRecoveryPoint.push(damage);
+      continue;
+    }
+    truncations.push(damage);
+    for (const later of segments.splice(index + 1)) {
+      segmentsDeleted.push({ baseOffset: later.baseOffset, bytes: later.sizeBytes });
+      later.close();
+      for (const path of [later.paths.log, later.paths.index, later.paths.timeIndex]) io.unlink(path);
+    }
+  }
+
+  const firstBase = segments[0]?.baseOffset ?? checkpointedLogStart ?? 0;
+  if (segments.length === 0) segments.push(LogSegment.create(directory, firstBase, settings, io, nowMs));
+  const last = segments[segments.length - 1]!;
+  const logEndOffset = Math.max(last.nextOffset, last.baseOffset);
+  const logStartOffset = Math.min(Math.max(checkpointedLogStart ?? firstBase, firstBase), logEndOffset);
+  const report: RecoveryReport = {
+    cleanShutdown,
+    segmentsLoaded: logOffsets.length,
+    segmentsRecovered,
+    bytesTruncated: truncations.reduce((sum, damage) => sum + damage.bytes, 0),
+    truncations,
+    segmentsDeleted,
+    corruptBelowRecoveryPoint,
+    temporaryFilesRemoved: removed,
+    logStartOffset,
+    logEndOffset,
+    recoveryPoint: cleanShutdown ? logEndOffset : Math.min(checkpointedRecoveryPoint ?? 0, logEndOffset),
+    durationMs: performance.now() - startedAt,
+  };
+  // The marker goes before anything new is written, so a crash from here on recovers again.
+  if (cleanShutdown) {
+    io.unlink(markerPath);
+    io.syncDirectory(directory);
+  }
+  return { segments, report };
+}
+
+function removeTemporaryFiles(directory: string, io: FileIO): { removed: number; swapped: Set<number> } {
+  let removed = 0;
+  const swapped = new Set<number>();
+  for (const name of io.list(directory)) {
+    const path = join(directory, name);
+    if (name.endsWith(DELETED_SUFFIX) || name.endsWith(CLEANED_SUFFIX) || name.endsWith('.tmp')) {
+      io.unlink(path);
+      removed++;
+    } else if (name.endsWith(LOG_SUFFIX + SWAP_SUFFIX)) {
+      // A finished compaction: its output replaces the segment of the same base offset.
+      io.rename(path, path.slice(0, -SWAP_SUFFIX.length));
+      const offset = parseBaseOffset(name);
+      if (offset !== null) swapped.add(offset);
+    } else if (name.endsWith(SWAP_SUFFIX)) {
+      io.unlink(path);
+      removed++;
+    }
+  }
+  return { removed, swapped };
+}

@@ -1,0 +1,645 @@
+import { channel } from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { assert } from '../core/assert.js';
+import {
+  EngineError,
+  InvalidRecordError,
+  LogClosedError,
+  OffsetOutOfRangeError,
+  RecordTooLargeError,
+  StorageError,
+} from '../core/errors.js';
+import { MiB } from '../core/units.js';
+import { LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, RECORDS_COUNT_OFFSET } from '../records/batch-layout.js';
+import { readInt64 } from '../records/int64.js';
+import type { Record } from '../records/record.js';
+import {
+  DECOMPRESSED_BYTES_LIMIT_DEFAULT,
+  decodeRecordBatch,
+  forEachRecord,
+  isControlBatch,
+  validateRecordBatch,
+} from '../records/record-batch.js';
+import { writeOffsetCheckpoint } from './checkpoint.js';
+import { hasPolicy, resolveLogConfig, type LogConfig, type LogConfigInput } from './config.js';
+import { nodeFileIO, type FileIO } from './file-io.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  DELETED_SUFFIX,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+} from './file-names.js';
+import { loadSegments, type RecoveryReport } from './log-loader.js';
+import { decideRetention, type RetentionReason } from './retention.js';
+import { LogSegment, type SegmentSettings, type SegmentState } from './segment.js';
+
+/**
+ * One partition's log: an ordered list of segments, the last one active. Public, so that an
+ * application can embed a Log directly as a storage backend.
+ *
+ * Durability (what an acknowledged append survives):
+ * - 'pagecache' (default, Kafka's): an append resolves once its bytes are written to the file,
+ *   i.e. in the OS page cache; it survives a crash of the process, not of the machine. Appends
+ *   made in the same tick share one write. flush.messages / flush.ms add periodic fsyncs.
+ * - 'fsync': an append resolves only after an fdatasync that covers it; appends that arrive while
+ *   a sync is running share the next one (group commit). It survives power loss.
+ * After a failed fsync nothing more is acknowledged until the log is reopened (a retried fsync
+ * can report success after the kernel dropped the dirty pages).
+ *
+ * Not thread-safe: one writer (the thread that opened it) per log.
+ */
+export type Durability = 'pagecache' | 'fsync';
+
+export interface LogOptions {
+  readonly config?: LogConfigInput;
+  readonly durability?: Durability;
+  /** Size of the active segment's write buffer. */
+  readonly writeBufferBytes?: number;
+  readonly io?: FileIO;
+  /** Milliseconds since the epoch; injectable so tests control time. */
+  readonly clock?: () => number;
+  /** Stamped into every appended batch's partitionLeaderEpoch. */
+  readonly leaderEpoch?: number;
+  /** Run retention checks and flush.ms on timers (default true). Tests call the methods directly. */
+  readonly scheduleTasks?: boolean;
+  readonly decompressedBytesLimit?: number;
+  /** Called with the recovery report before open() resolves. */
+  readonly onRecovery?: (report: RecoveryReport) => void;
+}
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly recordsCount: number;
+  /** The broker's append time for LogAppendTime logs, else -1. */
+  readonly logAppendTimeMs: number;
+}
+
+export interface ReadResult {
+  /** Whole stored batches, as stored (CRC-checked on the way out). */
+  readonly records: Buffer;
+  /** Offset to read next: one past the last batch returned, or the requested offset if none. */
+  readonly nextOffset: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+}
+
+export interface TimestampLookup {
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+export type { RecoveryReport } from './log-loader.js';
+
+/** diagnostics_channel names; publishing costs nothing when nobody subscribes. */
+export const RECOVERY_CHANNEL = 'brook:log:recovery';
+export const CORRUPTION_CHANNEL = 'brook:log:corruption';
+const recoveryChannel = channel(RECOVERY_CHANNEL);
+const corruptionChannel = channel(CORRUPTION_CHANNEL);
+
+interface PendingAppend {
+  readonly result: AppendResult;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly flushAfter: boolean;
+}
+
+export class Log extends EventEmitter {
+  readonly directory: string;
+  readonly config: LogConfig;
+  readonly durability: Durability;
+  readonly recoveryReport: RecoveryReport;
+  readonly #io: FileIO;
+  readonly #clock: () => number;
+  readonly #settings: SegmentSettings;
+  readonly #leaderEpoch: number;
+  readonly #decompressedBytesLimit: number;
+  #segments: LogSegment[];
+  #logStartOffset: number;
+  #logEndOffset: number;
+  #recoveryPoint: number;
+  #pending: PendingAppend[] = [];
+  #rollbackState: SegmentState | null = null;
+  #drainScheduled = false;
+  #syncWaiters: PendingAppend[] = [];
+  #syncInFlight = false;
+  #flushChain: Promise<void> = Promise.resolve();
+  #lastFlushMs: number;
+  #failure: StorageError | null = null;
+  #closed = false;
+  #timers: NodeJS.Timeout[] = [];
+  #deletions = new Set<{ timer: NodeJS.Timeout; segment: LogSegment }>();
+
+  private constructor(directory: string, config: LogConfig, options: LogOptions, io: FileIO, clock: () => number) {
+    super();
+    this.directory = directory;
+    this.config = config;
+    this.durability = options.durability ?? 'pagecache';
+    this.#io = io;
+    this.#clock = clock;
+    this.#leaderEpoch = options.leaderEpoch ?? 0;
+    this.#decompressedBytesLimit = options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT;
+    this.#settings = {
+      indexIntervalBytes: config['index.interval.bytes'],
+      indexBytesMax: config['segment.index.bytes'],
+      writeBufferBytes: options.writeBufferBytes ?? MiB,
+    };
+    const loaded = loadSegments(directory, this.#settings, io, clock());
+    this.#segments = loaded.segments;
+    this.recoveryReport = loaded.report;
+    this.#logStartOffset = loaded.report.logStartOffset;
+    this.#logEndOffset = loaded.report.logEndOffset;
+    this.#recoveryPoint = loaded.report.recoveryPoint;
+    this.#lastFlushMs = clock();
+  }
+
+  /** Open (or create) the log in `directory`, recovering it if it was not closed cleanly. */
+  static async open(directory: string, options: LogOptions = {}): Promise<Log> {
+    const config = resolveLogConfig(options.config ?? {});
+    const io = options.io ?? nodeFileIO;
+    const durability = options.durability ?? 'pagecache';
+    if (durability !== 'pagecache' && durability !== 'fsync') {
+      throw new EngineError('CONFIG_INVALID', `durability=${String(durability)} is invalid: use 'pagecache' or 'fsync'`);
+    }
+    const log = new Log(directory, config, options, io, options.clock ?? Date.now);
+    // Checkpoints reflect what recovery established before anything new is written.
+    log.#writeCheckpoints();
+    options.onRecovery?.(log.recoveryReport);
+    if (recoveryChannel.hasSubscribers) recoveryChannel.publish({ directory, report: log.recoveryReport });
+    if (options.scheduleTasks !== false) log.#startTimers();
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.#logEndOffset;
+  }
+
+  get recoveryPoint(): number {
+    return this.#recoveryPoint;
+  }
+
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  get sizeBytes(): number {
+    return this.#segments.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.#segments.map((segment) => segment.baseOffset);
+  }
+
+  get #active(): LogSegment {
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  /**
+   * Append one RecordBatch v2 as a producer sent it. Validates it (length, magic, CRC, records),
+   * assigns offsets in the stored copy and resolves with them once the durability mode is met.
+   */
+  append(batch: Buffer): Promise<AppendResult> {
+    try {
+      return this.#append(batch);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  #append(batch: Buffer): Promise<AppendResult> {
+    if (this.#closed) throw new LogClosedError('LOG_CLOSED', `log ${this.directory} is closed`);
+    if (this.#failure !== null) throw this.#failure;
+    this.#validate(batch);
+    const count = batch.readInt32BE(RECORDS_COUNT_OFFSET);
+    const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+    const nowMs = this.#clock();
+    const logAppendTimeMs = this.config['message.timestamp.type'] === 'LogAppendTime' ? nowMs : -1;
+    const maxTimestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : readInt64(batch, MAX_TIMESTAMP_OFFSET);
+    const baseOffset = this.#logEndOffset;
+    const lastOffset = baseOffset + lastOffsetDelta;
+    const segmentBytes = this.config['segment.bytes'];
+    if (this.#active.shouldRoll(batch.length, lastOffset, maxTimestamp, nowMs, segmentBytes, this.config['segment.ms'])) {
+      this.#roll();
+    }
+    const active = this.#active;
+    if (this.#pending.length === 0) this.#rollbackState = active.snapshot();
+    active.append(batch, { baseOffset, lastOffset, maxTimestamp, leaderEpoch: this.#leaderEpoch, logAppendTimeMs });
+    this.#logEndOffset = lastOffset + 1;
+    const result: AppendResult = { baseOffset, lastOffset, recordsCount: count, logAppendTimeMs };
+    const flushAfter = this.#logEndOffset - this.#recoveryPoint >= this.config['flush.messages'];
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#pending.push({ result, resolve, reject, flushAfter });
+      if (!this.#drainScheduled) {
+        this.#drainScheduled = true;
+        setImmediate(() => this.#drainPending());
+      }
+    });
+  }
+
+  #validate(batch: Buffer): void {
+    const maxMessageBytes = this.config['max.message.bytes'];
+    if (batch.length > maxMessageBytes) {
+      throw new RecordTooLargeError(
+        'RECORD_TOO_LARGE',
+        `batch of ${batch.length} bytes exceeds max.message.bytes=${maxMessageBytes}; raise max.message.bytes or send smaller batches`,
+      );
+    }
+    if (batch.length > this.config['segment.bytes']) {
+      throw new RecordTooLargeError(
+        'RECORD_TOO_LARGE',
+        `batch of ${batch.length} bytes exceeds segment.bytes=${this.config['segment.bytes']}`,
+      );
+    }
+    const batchBytes = validateRecordBatch(batch, 0, batch.length);
+    if (batchBytes !== batch.length) {
+      throw new InvalidRecordError(
+        'INVALID_RECORD',
+        `append takes exactly one record batch; got ${batch.length} bytes with a first batch of ${batchBytes}`,
+      );
+    }
+    if (isControlBatch(batch)) {
+      throw new InvalidRecordError('INVALID_RECORD', 'producers may not append control batches');
+    }
+    const count = batch.readInt32BE(RECORDS_COUNT_OFFSET);
+    const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+    if (count <= 0 || lastOffsetDelta !== count - 1) {
+      throw new InvalidRecordError(
+        'INVALID_RECORD',
+        `a produced batch needs recordsCount > 0 and lastOffsetDelta = recordsCount - 1 (got ${count}, ${lastOffsetDelta})`,
+      );
+    }
+    const nullKeys = forEachRecord(batch, 0, batchBytes, this.#decompressedBytesLimit);
+    if (nullKeys > 0 && hasPolicy(this.config, 'compact')) {
+      throw new InvalidRecordError('INVALID_RECORD', 'a compacted topic cannot accept a record without a key');
+    }
+  }
+
+  /** Write what this tick appended to the file, then settle those appends. */
+  #drainPending(): void {
+    this.#drainScheduled = false;
+    if (this.#pending.length === 0) return;
+    const drained = this.#pending;
+    try {
+      this.#active.drain();
+    } catch (error) {
+      this.#rollBack(error);
+      return;
+    }
+    this.#pending = [];
+    this.#rollbackState = null;
+    for (const append of drained) {
+      if (this.durability === 'fsync') this.#syncWaiters.push(append);
+      else if (append.flushAfter) this.flush().then(() => append.resolve(append.result), append.reject);
+      else append.resolve(append.result);
+    }
+    if (this.#syncWaiters.length > 0 && !this.#syncInFlight) this.#startGroupCommit();
+  }
+
+  /** A write failed (ENOSPC, EIO): undo the appends it carried and fail them. Nothing acked is lost. */
+  #rollBack(error: unknown): void {
+    const failed = this.#pending;
+    const state = this.#rollbackState;
+    assert(state !== null, 'pending appends without a rollback state');
+    this.#active.restore(state);
+    this.#logEndOffset = state.nextOffset;
+    this.#pending = [];
+    this.#rollbackState = null;
+    const storageError = new StorageError('STORAGE_ERROR', `write to ${this.directory} failed; nothing was acknowledged`, {
+      retriable: true,
+      cause: error,
+    });
+    for (const append of failed) append.reject(storageError);
+  }
+
+  /** Settle the pending appends now (before a roll, a flush or close); throws if the write fails. */
+  #drainNow(): void {
+    if (this.#pending.length === 0) return;
+    this.#drainPending();
+    if (this.#pending.length > 0 || this.#rollbackState !== null) {
+      throw new StorageError('STORAGE_ERROR', `write to ${this.directory} failed`);
+    }
+  }
+
+  #startGroupCommit(): void {
+    this.#syncInFlight = true;
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    this.#active.datasyncFile().then(
+      () => {
+        for (const append of waiters) append.resolve(append.result);
+      },
+      (error: unknown) => {
+        this.#fail(error, 'fdatasync');
+        for (const append of waiters) append.reject(this.#failure!);
+      },
+    ).finally(() => {
+      this.#syncInFlight = false;
+      if (this.#syncWaiters.length === 0) return;
+      if (this.#failure !== null) {
+        for (const append of this.#syncWaiters.splice(0)) append.reject(this.#failure);
+      } else {
+        this.#startGroupCommit();
+      }
+    });
+  }
+
+  #fail(error: unknown, operation: string): void {
+    if (this.#failure !== null) return;
+    this.#failure = new StorageError(
+      'STORAGE_ERROR',
+      `${operation} failed in ${this.directory}; nothing more is acknowledged until the log is reopened`,
+      { cause: error },
+    );
+    this.emit('failure', this.#failure);
+  }
+
+  #roll(): void {
+    this.#drainNow();
+    const previous = this.#active;
+    previous.onBecomeInactive();
+    if (this.durability === 'fsync') {
+      // Waiters queued for a group commit are covered by this sync of the old segment.
+      previous.flush(true);
+      for (const append of this.#syncWaiters.splice(0)) append.resolve(append.result);
+    }
+    const segment = LogSegment.create(this.directory, this.#logEndOffset, this.#settings, this.#io, this.#clock());
+    if (this.durability === 'fsync') this.#io.syncDirectory(this.directory);
+    this.#segments.push(segment);
+    this.emit('roll', { baseOffset: segment.baseOffset });
+    // As Kafka does, flush the rolled segment in the background; the recovery point follows.
+    this.flush().catch(() => undefined);
+  }
+
+  /** Force a roll to a new active segment (if the active one holds anything). */
+  roll(): void {
+    this.#ensureWritable();
+    if (!this.#active.isEmpty) this.#roll();
+  }
+
+  #ensureWritable(): void {
+    if (this.#closed) throw new LogClosedError('LOG_CLOSED', `log ${this.directory} is closed`);
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  /**
+   * Kafka's flush: write out and fdatasync every segment from the recovery point on, write their
+   * indexes, then move the recovery point to the log end offset and checkpoint it.
+   */
+  flush(): Promise<void> {
+    const run = this.#flushChain.then(() => this.#flushOnce());
+    this.#flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #flushOnce(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#failure !== null) throw this.#failure;
+    this.#drainNow();
+    const upTo = this.#logEndOffset;
+    const dirty = this.#segments.filter((segment) => segment.nextOffset > this.#recoveryPoint || segment === this.#active);
+    try {
+      for (const segment of dirty) {
+        if (segment.closed) continue;
+        segment.drain();
+        await segment.datasyncFile();
+        if (segment.closed) continue;
+        segment.offsetIndex.persist(true);
+        segment.timeIndex.persist(true);
+      }
+    } catch (error) {
+      this.#fail(error, 'flush');
+      throw this.#failure!;
+    }
+    if (this.#closed) return;
+    if (upTo > this.#recoveryPoint) this.#recoveryPoint = upTo;
+    this.#lastFlushMs = this.#clock();
+    writeOffsetCheckpoint(this.#io, this.directory, RECOVERY_POINT_CHECKPOINT_FILE, this.#recoveryPoint);
+  }
+
+  #writeCheckpoints(): void {
+    writeOffsetCheckpoint(this.#io, this.directory, RECOVERY_POINT_CHECKPOINT_FILE, this.#recoveryPoint);
+    writeOffsetCheckpoint(this.#io, this.directory, LOG_START_OFFSET_CHECKPOINT_FILE, this.#logStartOffset);
+  }
+
+  /**
+   * Whole stored batches starting with the one that holds `offset`, up to `maxBytes` (at least one
+   * batch). Bytes come as stored; each batch's CRC is checked on the way out and a corrupt batch
+   * is never returned (CorruptSegmentError when it would be the first).
+   */
+  read(offset: number, maxBytes = MiB): ReadResult {
+    if (this.#closed) throw new LogClosedError('LOG_CLOSED', `log ${this.directory} is closed`);
+    const empty = (): ReadResult => ({
+      records: Buffer.alloc(0),
+      nextOffset: offset,
+      logStartOffset: this.#logStartOffset,
+      logEndOffset: this.#logEndOffset,
+    });
+    if (offset < this.#logStartOffset || offset > this.#logEndOffset || !Number.isSafeInteger(offset)) {
+      throw new OffsetOutOfRangeError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is outside the log [${this.#logStartOffset}, ${this.#logEndOffset}]`,
+      );
+    }
+    if (offset === this.#logEndOffset) return empty();
+    for (let index = this.#segmentIndexFor(offset); index < this.#segments.length; index++) {
+      const segment = this.#segments[index]!;
+      const location = segment.isEmpty ? null : segment.findBatch(offset);
+      if (location === null) continue;
+      let records: Buffer;
+      try {
+        records = segment.readBatches(location.position, maxBytes);
+      } catch (error) {
+        this.emit('corruption', error);
+        if (corruptionChannel.hasSubscribers) corruptionChannel.publish({ directory: this.directory, error });
+        throw error;
+      }
+      const nextOffset = lastOffsetOf(records) + 1;
+      return { records, nextOffset, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset };
+    }
+    return empty();
+  }
+
+  /** Decoded records from `offset` on (records before it in the first batch are skipped). */
+  readRecords(offset: number, maxBytes = MiB): { records: Record[]; nextOffset: number } {
+    const result = this.read(offset, maxBytes);
+    const records: Record[] = [];
+    let position = 0;
+    while (position < result.records.length) {
+      const decoded = decodeRecordBatch(result.records, position, {
+        crcChecked: true,
+        decompressedBytesLimit: this.#decompressedBytesLimit,
+      });
+      for (const record of decoded.records) if (record.offset >= offset) records.push(record);
+      position += decoded.header.batchLength + 12;
+    }
+    return { records, nextOffset: result.nextOffset };
+  }
+
+  /** The first record with timestamp ≥ `timestampMs` (Kafka ListOffsets), or null. */
+  offsetForTimestamp(timestampMs: number): TimestampLookup | null {
+    for (const segment of this.#segments) {
+      if (segment.isEmpty || segment.maxTimestamp < timestampMs) continue;
+      const fromOffset = Math.max(segment.timeIndex.lookup(timestampMs), this.#logStartOffset);
+      let position = segment.offsetIndex.lookup(fromOffset);
+      for (;;) {
+        const location = segment.findBatch(fromOffset, position);
+        if (location === null) break;
+        position = location.position + location.batchBytes;
+        if (location.maxTimestamp < timestampMs) continue;
+        const batch = segment.readBatches(location.position, location.batchBytes);
+        const decoded = decodeRecordBatch(batch, 0, { crcChecked: true, decompressedBytesLimit: this.#decompressedBytesLimit });
+        for (const record of decoded.records) {
+          if (record.timestamp >= timestampMs && record.offset >= this.#logStartOffset) {
+            return { offset: record.offset, timestamp: record.timestamp };
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  #segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.#segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.#segments[middle]!.baseOffset <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  /**
+   * Apply retention now: delete whole segments, oldest first, past retention.bytes or retention.ms
+   * or below the log start offset. Files are renamed `.deleted` and removed after
+   * file.delete.delay.ms. Returns the deleted segments' base offsets.
+   */
+  deleteOldSegments(nowMs = this.#clock()): { baseOffsets: number[]; reasons: RetentionReason[] } {
+    this.#ensureWritable();
+    this.#drainNow();
+    const decision = decideRetention({
+      segments: this.#segments.map((segment) => ({
+        baseOffset: segment.baseOffset,
+        sizeBytes: segment.sizeBytes,
+        largestTimestampMs: segment.largestTimestamp(),
+      })),
+      config: this.config,
+      nowMs,
+      logStartOffset: this.#logStartOffset,
+      logEndOffset: this.#logEndOffset,
+      highWatermark: this.#logEndOffset,
+    });
+    if (decision.count === 0) return { baseOffsets: [], reasons: [] };
+    if (decision.rollFirst) this.#roll();
+    const doomed = this.#segments.slice(0, decision.count);
+    this.#segments = this.#segments.slice(decision.count);
+    const newStart = this.#segments[0]!.baseOffset;
+    assert(newStart >= this.#logStartOffset || decision.reasons.includes('log-start-offset'), 'log start offset moved back');
+    this.#logStartOffset = Math.max(this.#logStartOffset, newStart);
+    writeOffsetCheckpoint(this.#io, this.directory, LOG_START_OFFSET_CHECKPOINT_FILE, this.#logStartOffset);
+    for (const segment of doomed) this.#scheduleDeletion(segment);
+    const baseOffsets = doomed.map((segment) => segment.baseOffset);
+    this.emit('retention', { baseOffsets, reasons: decision.reasons, logStartOffset: this.#logStartOffset });
+    return { baseOffsets, reasons: [...decision.reasons] };
+  }
+
+  #scheduleDeletion(segment: LogSegment): void {
+    segment.renameAll(DELETED_SUFFIX);
+    const entry = {
+      segment,
+      timer: setTimeout(() => {
+        this.#deletions.delete(entry);
+        this.#removeDeleted(segment);
+      }, this.config['file.delete.delay.ms']),
+    };
+    entry.timer.unref();
+    this.#deletions.add(entry);
+  }
+
+  #removeDeleted(segment: LogSegment): void {
+    for (const path of [segment.paths.log, segment.paths.index, segment.paths.timeIndex]) {
+      this.#io.unlink(path + DELETED_SUFFIX);
+    }
+  }
+
+  #startTimers(): void {
+    const retentionTimer = setInterval(() => {
+      if (this.#closed || this.#failure !== null) return;
+      try {
+        this.deleteOldSegments();
+      } catch (error) {
+        this.emit('error', error);
+      }
+    }, this.config['log.retention.check.interval.ms']);
+    retentionTimer.unref();
+    this.#timers.push(retentionTimer);
+    const flushMs = this.config['flush.ms'];
+    if (Number.isFinite(flushMs)) {
+      const flushTimer = setInterval(() => {
+        if (this.#closed || this.#clock() - this.#lastFlushMs < flushMs) return;
+        this.flush().catch(() => undefined);
+      }, Math.max(1, Math.min(flushMs, 1000)));
+      flushTimer.unref();
+      this.#timers.push(flushTimer);
+    }
+  }
+
+  /**
+   * Close cleanly: settle pending appends, flush and fsync everything, write the checkpoints and
+   * the clean-shutdown marker, so the next open skips recovery.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const timer of this.#timers) clearInterval(timer);
+    let clean = this.#failure === null;
+    try {
+      if (clean) {
+        await this.flush();
+        this.#active.onBecomeInactive();
+        this.#active.flush(true);
+        this.#writeCheckpoints();
+      }
+    } catch {
+      clean = false;
+    }
+    while (this.#syncInFlight) await new Promise((resolve) => setImmediate(resolve));
+    this.#closed = true;
+    for (const append of [...this.#pending, ...this.#syncWaiters]) {
+      append.reject(new LogClosedError('LOG_CLOSED', `log ${this.directory} closed before the append was acknowledged`));
+    }
+    for (const segment of this.#segments) segment.close();
+    for (const entry of this.#deletions) {
+      clearTimeout(entry.timer);
+      this.#removeDeleted(entry.segment);
+    }
+    this.#deletions.clear();
+    if (clean) {
+      const marker = join(this.directory, CLEAN_SHUTDOWN_FILE);
+      const fd = this.#io.open(marker, 'w');
+      this.#io.close(fd);
+      this.#io.syncDirectory(this.directory);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+/** Last offset of the last whole batch in `records` (walking batch lengths). */
+function lastOffsetOf(records: Buffer): number {
+  let position = 0;
+  let lastOffset = -1;
+  while (position < records.length) {
+    lastOffset = readInt64(records, position) + records.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+    position += records.readInt32BE(position + 8) + 12;
+  }
+  return lastOffset;
+}
+

@@ -1,0 +1,545 @@
+import { assert } from '../core/assert.js';
+import { CorruptRecordError, CorruptSegmentError } from '../core/errors.js';
+import { INT32_MAX, KiB } from '../core/units.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  CRC_COVERED_OFFSET,
+  CRC_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  TIMESTAMP_TYPE_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  MAX_TIMESTAMP_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+} from '../records/batch-layout.js';
+import { crc32c } from '../records/crc32c.js';
+import { readInt64, writeInt64 } from '../records/int64.js';
+import { validateRecordBatch } from '../records/record-batch.js';
+import type { FileIO } from './file-io.js';
+import { segmentPaths, type SegmentPaths } from './file-names.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+
+/**
+ * One segment: a `.log` file of record batches back to back, with its sparse `.index` and
+ * `.timeindex`.
+ *
+ * Writes are memory-mapped in style: the active segment copies each appended batch into a
+ * preallocated write buffer (a memcpy) and writes the buffer to the file in large positional
+ * writes (`drain`). Bytes not yet drained are served to readers straight from the buffer. Once a
+ * slice of the buffer has been handed to a reader, the next drain starts a fresh buffer instead of
+ * overwriting it, so a slice stays valid for as long as its holder keeps it.
+ *
+ * Invariants:
+ * - fileBytes ≤ sizeBytes; bytes [fileBytes, sizeBytes) are in the write buffer.
+ * - batches are whole and back to back in [0, sizeBytes); their offsets increase strictly and
+ *   lie in [baseOffset, nextOffset).
+ * - every index entry points at a batch start below sizeBytes.
+ *
+ * Not thread-safe: a segment has exactly one writer, its log.
+ */
+
+/** Read size when walking batch headers from an index position. */
+const SCAN_CHUNK_BYTES = 16 * KiB;
+/** Read size when recovery walks a whole segment. */
+const RECOVERY_CHUNK_BYTES = 8 * 1024 * KiB;
+
+export interface SegmentSettings {
+  readonly indexIntervalBytes: number;
+  readonly indexBytesMax: number;
+  readonly writeBufferBytes: number;
+}
+
+/** Where a batch is, as found by a header scan. */
+export interface BatchLocation {
+  readonly position: number;
+  readonly batchBytes: number;
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly maxTimestamp: number;
+}
+
+/** Offsets and stamps the log assigns to a batch as it is appended. */
+export interface AssignedBatch {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The batch's max timestamp as stored (the append time for LogAppendTime logs). */
+  readonly maxTimestamp: number;
+  readonly leaderEpoch: number;
+  /** -1 for CreateTime logs. */
+  readonly logAppendTimeMs: number;
+}
+
+/** What can be rolled back if a drain of the write buffer fails. */
+export interface SegmentState {
+  readonly sizeBytes: number;
+  readonly nextOffset: number;
+  readonly bytesSinceLastIndexEntry: number;
+  readonly maxTimestamp: number;
+  readonly offsetOfMaxTimestamp: number;
+  readonly firstBatchTimestamp: number;
+  readonly offsetIndexEntries: number;
+  readonly timeIndexEntries: number;
+}
+
+export interface RecoveryResult {
+  readonly validBytes: number;
+  readonly truncatedBytes: number;
+  readonly reason: string | null;
+}
+
+export class LogSegment {
+  readonly paths: SegmentPaths;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  readonly createdAtMs: number;
+  #fd: number;
+  #sizeBytes: number;
+  #fileBytes: number;
+  #buffer: Buffer | null = null;
+  #bufferExposed = false;
+  #nextOffset: number;
+  #bytesSinceLastIndexEntry = 0;
+  #maxTimestamp = -1;
+  #offsetOfMaxTimestamp: number;
+  #firstBatchTimestamp = -1;
+  #closed = false;
+
+  private constructor(
+    readonly directory: string,
+    readonly baseOffset: number,
+    private readonly settings: SegmentSettings,
+    private readonly io: FileIO,
+    fd: number,
+    sizeBytes: number,
+    nowMs: number,
+  ) {
+    this.paths = segmentPaths(directory, baseOffset);
+    this.offsetIndex = new OffsetIndex(this.paths.index, baseOffset, settings.indexBytesMax, io);
+    this.timeIndex = new TimeIndex(this.paths.timeIndex, baseOffset, settings.indexBytesMax, io);
+    this.#fd = fd;
+    this.#sizeBytes = sizeBytes;
+    this.#fileBytes = sizeBytes;
+    this.#nextOffset = baseOffset;
+    this.#offsetOfMaxTimestamp = baseOffset;
+    this.createdAtMs = nowMs;
+  }
+
+  /** A new, empty segment. Refuses to reuse a non-empty file of the same name. */
+  static create(directory: string, baseOffset: number, settings: SegmentSettings, io: FileIO, nowMs: number): LogSegment {
+    const paths = segmentPaths(directory, baseOffset);
+    const fd = io.open(paths.log, io.exists(paths.log) ? 'r+' : 'w+');
+    if (io.size(fd) !== 0) {
+      io.close(fd);
+      throw new CorruptSegmentError('CORRUPT_SEGMENT', `cannot create segment ${paths.log}: a non-empty file exists`);
+    }
+    for (const path of [paths.index, paths.timeIndex]) io.unlink(path);
+    return new LogSegment(directory, baseOffset, settings, io, fd, 0, nowMs);
+  }
+
+  /** An existing segment file; its indexes are loaded or rebuilt by the log. */
+  static open(directory: string, baseOffset: number, settings: SegmentSettings, io: FileIO, nowMs: number): LogSegment {
+    const paths = segmentPaths(directory, baseOffset);
+    const fd = io.open(paths.log, 'r+');
+    const segment = new LogSegment(directory, baseOffset, settings, io, fd, io.size(fd), nowMs);
+    return segment;
+  }
+
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  get fileBytes(): number {
+    return this.#fileBytes;
+  }
+
+  /** One past the last offset stored here; baseOffset when empty. */
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  get maxTimestamp(): number {
+    return this.#maxTimestamp;
+  }
+
+  get offsetOfMaxTimestamp(): number {
+    return this.#offsetOfMaxTimestamp;
+  }
+
+  get isEmpty(): boolean {
+    return this.#sizeBytes === 0;
+  }
+
+  /** Largest record timestamp, or the file's mtime when no record carries one (retention). */
+  largestTimestamp(): number {
+    return this.#maxTimestamp >= 0 ? this.#maxTimestamp : this.io.mtimeMs(this.paths.log);
+  }
+
+  /** Kafka's roll rules, checked before appending `batchBytes` whose last offset is `lastOffset`. */
+  shouldRoll(batchBytes: number, lastOffset: number, batchMaxTimestamp: number, nowMs: number, segmentBytes: number, segmentMs: number): boolean {
+    if (this.#sizeBytes > segmentBytes - batchBytes) return true;
+    if (this.#sizeBytes > 0) {
+      const waitedMs =
+        this.#firstBatchTimestamp >= 0 ? batchMaxTimestamp - this.#firstBatchTimestamp : nowMs - this.createdAtMs;
+      if (waitedMs > segmentMs) return true;
+    }
+    if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true;
+    const relative = lastOffset - this.baseOffset;
+    return relative > INT32_MAX || relative < 0;
+  }
+
+  snapshot(): SegmentState {
+    return {
+      sizeBytes: this.#sizeBytes,
+      nextOffset: this.#nextOffset,
+      bytesSinceLastIndexEntry: this.#bytesSinceLastIndexEntry,
+      maxTimestamp: this.#maxTimestamp,
+      offsetOfMaxTimestamp: this.#offsetOfMaxTimestamp,
+      firstBatchTimestamp: this.#firstBatchTimestamp,
+      offsetIndexEntries: this.offsetIndex.entries,
+      timeIndexEntries: this.timeIndex.entries,
+    };
+  }
+
+  /** Undo appends that were never drained to the file. */
+  restore(state: SegmentState): void {
+    assert(state.sizeBytes >= this.#fileBytes, 'cannot roll back bytes already written to the file');
+    this.#sizeBytes = state.sizeBytes;
+    this.#nextOffset = state.nextOffset;
+    this.#bytesSinceLastIndexEntry = state.bytesSinceLastIndexEntry;
+    this.#maxTimestamp = state.maxTimestamp;
+    this.#offsetOfMaxTimestamp = state.offsetOfMaxTimestamp;
+    this.#firstBatchTimestamp = state.firstBatchTimestamp;
+    this.offsetIndex.truncateToEntries(state.offsetIndexEntries);
+    this.timeIndex.truncateToEntries(state.timeIndexEntries);
+  }
+
+  /**
+   * Copy a validated batch into the write buffer, then assign it in the copy: baseOffset (bytes
+   * 0..7) and the leader epoch (12..15), both outside the CRC, so the CRC is not recomputed.
+   * A LogAppendTime log also stamps maxTimestamp and the timestamp-type bit, which the CRC covers,
+   * so only then is the CRC recomputed. The caller's buffer is never modified.
+   * Returns the batch's position in the segment.
+   */
+  append(batch: Buffer, assigned: AssignedBatch): number {
+    assert(!this.#closed, `segment ${this.paths.log} is closed`);
+    assert(assigned.baseOffset >= this.#nextOffset, `offset ${assigned.baseOffset} is below ${this.#nextOffset}`);
+    assert(assigned.lastOffset - this.baseOffset <= INT32_MAX, 'relative offset overflow must roll first');
+    const position = this.#sizeBytes;
+    const at = this.#copyIntoBuffer(batch);
+    const copy = this.#buffer!;
+    writeInt64(copy, assigned.baseOffset, at);
+    copy.writeInt32BE(assigned.leaderEpoch, at + PARTITION_LEADER_EPOCH_OFFSET);
+    if (assigned.logAppendTimeMs >= 0) {
+      writeInt64(copy, assigned.logAppendTimeMs, at + MAX_TIMESTAMP_OFFSET);
+      copy.writeInt16BE(copy.readInt16BE(at + ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_MASK, at + ATTRIBUTES_OFFSET);
+      copy.writeUInt32BE(crc32c(copy, at + CRC_COVERED_OFFSET, at + batch.length), at + CRC_OFFSET);
+    }
+    this.#indexBatch(position, batch.length, assigned.lastOffset, assigned.maxTimestamp);
+    return position;
+  }
+
+  /** Returns where in the write buffer the batch was copied. */
+  #copyIntoBuffer(batch: Buffer): number {
+    let used = this.#sizeBytes - this.#fileBytes;
+    if (this.#buffer === null || this.#buffer.length - used < batch.length) {
+      if (used > 0) this.drain();
+      used = 0;
+      if (this.#buffer === null || this.#bufferExposed || this.#buffer.length < batch.length) {
+        this.#buffer = Buffer.allocUnsafeSlow(Math.max(this.settings.writeBufferBytes, batch.length));
+        this.#bufferExposed = false;
+      }
+    }
+    batch.copy(this.#buffer, used);
+    this.#sizeBytes += batch.length;
+    return used;
+  }
+
+  /** Kafka's index rule: an entry once more than index.interval.bytes built up since the last. */
+  #indexBatch(position: number, batchBytes: number, lastOffset: number, batchMaxTimestamp: number): void {
+    if (this.#firstBatchTimestamp < 0 && position === 0) this.#firstBatchTimestamp = batchMaxTimestamp;
+    if (batchMaxTimestamp > this.#maxTimestamp) {
+      this.#maxTimestamp = batchMaxTimestamp;
+      this.#offsetOfMaxTimestamp = lastOffset;
+    }
+    if (this.#bytesSinceLastIndexEntry > this.settings.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp);
+      this.#bytesSinceLastIndexEntry = 0;
+    }
+    this.#bytesSinceLastIndexEntry += batchBytes;
+    this.#nextOffset = lastOffset + 1;
+  }
+
+  /** Bytes appended but not yet written to the file. */
+  get pendingBytes(): number {
+    return this.#sizeBytes - this.#fileBytes;
+  }
+
+  /**
+   * Write the buffered bytes to the file in one positional write. On failure the file is cut
+   * back to what it held before and the error is rethrown; the caller rolls the state back.
+   */
+  drain(): void {
+    const pending = this.#sizeBytes - this.#fileBytes;
+    if (pending === 0) return;
+    const buffer = this.#buffer;
+    assert(buffer !== null, 'pending bytes without a write buffer');
+    try {
+      this.io.write(this.#fd, buffer, 0, pending, this.#fileBytes);
+    } catch (error) {
+      try {
+        this.io.truncate(this.#fd, this.#fileBytes);
+      } catch {
+        // The torn bytes past fileBytes are a torn tail; recovery cuts them at the next open.
+      }
+      throw error;
+    }
+    this.#fileBytes = this.#sizeBytes;
+    if (this.#bufferExposed) {
+      this.#buffer = null;
+      this.#bufferExposed = false;
+    }
+  }
+
+  /**
+   * `length` bytes at `position`, from the file or the write buffer. Slices of the buffer are
+   * handed out without copying; file bytes are read into a new Buffer.
+   */
+  read(position: number, length: number): Buffer {
+    assert(position >= 0 && length >= 0, `bad read ${position}+${length}`);
+    assert(position + length <= this.#sizeBytes, `read ${position}+${length} past segment size ${this.#sizeBytes}`);
+    if (position >= this.#fileBytes) {
+      const start = position - this.#fileBytes;
+      this.#bufferExposed = true;
+      return this.#buffer!.subarray(start, start + length);
+    }
+    const output = Buffer.allocUnsafe(length);
+    const fromFile = Math.min(length, this.#fileBytes - position);
+    const count = this.io.read(this.#fd, output, 0, fromFile, position);
+    if (count !== fromFile) {
+      throw new CorruptSegmentError(
+        'CORRUPT_SEGMENT',
+        `segment ${this.paths.log} is shorter than expected: read ${count} of ${fromFile} bytes at ${position}`,
+      );
+    }
+    if (fromFile < length) this.#buffer!.copy(output, fromFile, 0, length - fromFile);
+    return output;
+  }
+
+  /**
+   * Walk batch headers from `position` to the first batch whose last offset is ≥ `targetOffset`.
+   * Checks each header's length, magic and offset order; returns null when no batch qualifies.
+   */
+  findBatch(targetOffset: number, position = this.offsetIndex.lookup(targetOffset)): BatchLocation | null {
+    let chunk: Buffer | null = null;
+    let chunkStart = 0;
+    let previousLastOffset = -1;
+    while (position < this.#sizeBytes) {
+      if (chunk === null || position + RECORD_BATCH_OVERHEAD > chunkStart + chunk.length) {
+        if (this.#sizeBytes - position < RECORD_BATCH_OVERHEAD) throw this.#corrupt(position, 'a partial batch header');
+        chunkStart = position;
+        chunk = this.read(position, Math.min(SCAN_CHUNK_BYTES, this.#sizeBytes - position));
+      }
+      const at = position - chunkStart;
+      const batchBytes = chunk.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (batchBytes < RECORD_BATCH_OVERHEAD || position + batchBytes > this.#sizeBytes) {
+        throw this.#corrupt(position, `batch length ${batchBytes - LOG_OVERHEAD}`);
+      }
+      if (chunk[at + MAGIC_OFFSET] !== MAGIC_V2) throw this.#corrupt(position, `magic ${chunk[at + MAGIC_OFFSET]}`);
+      const baseOffset = readInt64(chunk, at);
+      const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+      if (baseOffset <= previousLastOffset || lastOffset < baseOffset || baseOffset < this.baseOffset) {
+        throw this.#corrupt(position, `offsets ${baseOffset}..${lastOffset} out of order`);
+      }
+      previousLastOffset = lastOffset;
+      if (lastOffset >= targetOffset) {
+        const maxTimestamp = readInt64(chunk, at + MAX_TIMESTAMP_OFFSET);
+        return { position, batchBytes, baseOffset, lastOffset, maxTimestamp };
+      }
+      position += batchBytes;
+    }
+    return null;
+  }
+
+  #corrupt(position: number, what: string): CorruptSegmentError {
+    return new CorruptSegmentError('CORRUPT_SEGMENT', `segment ${this.paths.log} has ${what} at byte ${position}`);
+  }
+
+  /**
+   * Whole batches from `position`, up to `maxBytes` (at least one batch, however large), each
+   * CRC-checked. A corrupt batch ends the result; if it is the first, CorruptSegmentError.
+   */
+  readBatches(position: number, maxBytes: number): Buffer {
+    assert(position < this.#sizeBytes, `read position ${position} at or past segment end`);
+    let data = this.read(position, Math.min(Math.max(maxBytes, RECORD_BATCH_OVERHEAD), this.#sizeBytes - position));
+    const firstBytes = data.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+    if (firstBytes > data.length && firstBytes >= RECORD_BATCH_OVERHEAD && position + firstBytes <= this.#sizeBytes) {
+      data = this.read(position, firstBytes);
+    }
+    let end = 0;
+    let previousLastOffset = -1;
+    while (end < data.length) {
+      if (data.length - end < RECORD_BATCH_OVERHEAD) break;
+      const declared = data.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (declared > data.length - end && end > 0) break; // a trailing batch cut by maxBytes
+      try {
+        const batchBytes = validateRecordBatch(data, end, data.length);
+        const baseOffset = readInt64(data, end);
+        if (baseOffset <= previousLastOffset) throw this.#corrupt(position + end, 'offsets out of order');
+        previousLastOffset = baseOffset + data.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET);
+        end += batchBytes;
+      } catch (error) {
+        if (end > 0) break;
+        if (error instanceof CorruptRecordError || error instanceof CorruptSegmentError) {
+          throw new CorruptSegmentError(
+            'CORRUPT_SEGMENT',
+            `segment ${this.paths.log}: stored batch at byte ${position} is corrupt and is not served (${error.message})`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    }
+    return data.subarray(0, end);
+  }
+
+  /**
+   * Validate every batch (length, magic, CRC, offsets) from the start, rebuild both indexes as
+   * appends would have built them, and cut the file at the first invalid byte when `truncate`
+   * (a torn tail). Without `truncate` the bytes stay, to be refused by the CRC on read.
+   */
+  recover(truncate: boolean): RecoveryResult {
+    this.drain();
+    this.offsetIndex.discardFile();
+    this.timeIndex.discardFile();
+    this.#bytesSinceLastIndexEntry = 0;
+    this.#maxTimestamp = -1;
+    this.#offsetOfMaxTimestamp = this.baseOffset;
+    this.#firstBatchTimestamp = -1;
+    this.#nextOffset = this.baseOffset;
+    const fileBytes = this.#sizeBytes;
+    let position = 0;
+    let reason: string | null = null;
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkStart = 0;
+    const ensure = (bytes: number): number => {
+      if (position + bytes > chunkStart + chunk.length) {
+        chunkStart = position;
+        chunk = this.read(position, Math.min(Math.max(bytes, RECOVERY_CHUNK_BYTES), fileBytes - position));
+      }
+      return position - chunkStart;
+    };
+    while (position < fileBytes) {
+      if (fileBytes - position < RECORD_BATCH_OVERHEAD) {
+        reason = `byte ${position}: partial batch header`;
+        break;
+      }
+      let at = ensure(RECORD_BATCH_OVERHEAD);
+      const declared = chunk.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (declared < RECORD_BATCH_OVERHEAD || declared > fileBytes - position) {
+        reason = `byte ${position}: batch length ${declared - LOG_OVERHEAD} does not fit the ${fileBytes - position} bytes left`;
+        break;
+      }
+      at = ensure(declared);
+      try {
+        validateRecordBatch(chunk, at, at + declared);
+        const baseOffset = readInt64(chunk, at);
+        const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+        if (baseOffset < this.#nextOffset) throw new Error(`offset ${baseOffset} is not above ${this.#nextOffset - 1}`);
+        if (lastOffset - this.baseOffset > INT32_MAX) throw new Error(`offset ${lastOffset} overflows the segment`);
+        this.#indexBatch(position, declared, lastOffset, readInt64(chunk, at + MAX_TIMESTAMP_OFFSET));
+      } catch (error) {
+        reason = `byte ${position}: ${(error as Error).message}`;
+        break;
+      }
+      position += declared;
+    }
+    const truncatedBytes = fileBytes - position;
+    if (truncatedBytes > 0 && truncate) {
+      this.io.truncate(this.#fd, position);
+      this.#sizeBytes = position;
+      this.#fileBytes = position;
+    }
+    return { validBytes: position, truncatedBytes, reason };
+  }
+
+  /**
+   * After a clean shutdown: load the indexes, checking them against the file, and find the next
+   * offset by walking headers from the last index entry. Returns false if anything is off (the
+   * caller then recovers the segment).
+   */
+  loadClean(upperBoundOffset: number): boolean {
+    if (!this.offsetIndex.loadChecked(this.#sizeBytes)) return false;
+    try {
+      let position = this.offsetIndex.entries === 0 ? 0 : this.offsetIndex.valueAt(this.offsetIndex.entries - 1);
+      let last: BatchLocation | null = null;
+      for (;;) {
+        const batch = this.findBatch(-1, position);
+        if (batch === null) break;
+        last = batch;
+        position = batch.position + batch.batchBytes;
+      }
+      this.#nextOffset = last === null ? this.baseOffset : last.lastOffset + 1;
+      if (last === null && this.#sizeBytes > 0) return false;
+      if (this.#nextOffset > upperBoundOffset) return false;
+      if (!this.timeIndex.loadChecked(this.#nextOffset)) return false;
+      this.#maxTimestamp = this.timeIndex.lastTimestamp();
+      this.#offsetOfMaxTimestamp = this.timeIndex.lastOffset();
+      if (this.#sizeBytes >= RECORD_BATCH_OVERHEAD) {
+        this.#firstBatchTimestamp = readInt64(this.read(0, RECORD_BATCH_OVERHEAD), MAX_TIMESTAMP_OFFSET);
+      }
+      // Entries from here on follow Kafka's rule again, counting from the end of the file.
+      this.#bytesSinceLastIndexEntry = this.#sizeBytes - position;
+      return true;
+    } catch (error) {
+      if (error instanceof CorruptSegmentError || error instanceof CorruptRecordError) return false;
+      throw error;
+    }
+  }
+
+  /** Called when the segment stops being active: final time entry, indexes written out. */
+  onBecomeInactive(): void {
+    this.drain();
+    if (this.#maxTimestamp >= 0) this.timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp, true);
+    this.offsetIndex.persist(false);
+    this.timeIndex.persist(false);
+    this.#buffer = null;
+  }
+
+  /** Drain, then write index entries; fdatasync everything when `sync`. */
+  flush(sync: boolean): void {
+    this.drain();
+    if (sync) this.io.datasyncSync(this.#fd);
+    this.offsetIndex.persist(sync);
+    this.timeIndex.persist(sync);
+  }
+
+  /** Group commit: fdatasync what has been drained to the log file, on the libuv pool. */
+  datasyncFile(): Promise<void> {
+    return this.io.datasync(this.#fd);
+  }
+
+  /** Rename all three files with `suffix` (e.g. `.deleted`), after closing them. */
+  renameAll(suffix: string): void {
+    this.close();
+    for (const path of [this.paths.log, this.paths.index, this.paths.timeIndex]) {
+      if (this.io.exists(path)) this.io.rename(path, path + suffix);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.offsetIndex.close();
+    this.timeIndex.close();
+    this.io.close(this.#fd);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
