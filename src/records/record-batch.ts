@@ -144,6 +144,9 @@ export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: 
     sectionBytes += varintBytes(bodyBytes) + bodyBytes;
   }
   if (options.lastOffsetDelta !== undefined) lastOffsetDelta = options.lastOffsetDelta;
+  if (lastOffsetDelta < 0) {
+    throw new CorruptRecordError('BAD_RECORD', 'an empty batch needs options.lastOffsetDelta (the offsets it spans)');
+  }
   if (count === 0) maxTimestamp = options.timestamp ?? -1;
 
   const codec = codecId(options.compression ?? 'none');
@@ -309,6 +312,9 @@ export function decodeRecordBatch(buffer: Buffer, position = 0, options: DecodeO
       ? checkedBatchBytes(buffer, position, buffer.length)
       : validateRecordBatch(buffer, position, buffer.length);
   const header = readBatchHeader(buffer, position);
+  if (header.recordsCount < 0) {
+    throw new CorruptRecordError('RECORD_COUNT_MISMATCH', `record batch at byte ${position} has a negative recordsCount`);
+  }
   const records: Record[] = new Array<Record>(header.recordsCount);
   forEachRecord(buffer, position, batchBytes, options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT, (
     record,

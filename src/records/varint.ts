@@ -41,27 +41,35 @@ export function readVarint(cursor: ByteCursor): number {
   throw new CorruptRecordError('VARINT_TOO_LONG', `varint at byte ${cursor.position} is longer than 5 bytes`);
 }
 
-/** A zigzag varlong as a number; values beyond ±2^53 are rejected as corrupt. */
+/**
+ * A zigzag varlong as a number, exact over all safe integers. Zigzag maps v to 2m + b with
+ * m = v (b = 0) for v ≥ 0 and m = -v - 1 (b = 1) for v < 0; m is accumulated directly, so the
+ * unsigned form (up to 2^54) is never held in a double. Values beyond ±2^53 are rejected.
+ */
 export function readVarlong(cursor: ByteCursor): number {
   const buffer = cursor.buffer;
   let position = cursor.position;
-  let unsigned = 0;
-  let scale = 1;
-  for (let count = 0; count < VARLONG_BYTES_MAX; count++) {
+  if (position >= cursor.end) throw truncated(cursor);
+  const first = buffer[position++]!;
+  const negative = (first & 1) === 1;
+  let magnitude = (first & 0x7f) >>> 1;
+  let more = (first & 0x80) !== 0;
+  let scale = 64;
+  for (let count = 1; more; count++) {
+    if (count >= VARLONG_BYTES_MAX) {
+      throw new CorruptRecordError('VARINT_TOO_LONG', `varlong at byte ${cursor.position} is longer than 10 bytes`);
+    }
     if (position >= cursor.end) throw truncated(cursor);
     const byte = buffer[position++]!;
-    unsigned += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) {
-      if (unsigned > Number.MAX_SAFE_INTEGER) {
-        throw new CorruptRecordError('BAD_RECORD', `varlong at byte ${cursor.position} is outside ±2^53`);
-      }
-      cursor.position = position;
-      // Zigzag: even → n/2, odd → -(n+1)/2. Arithmetic, since n may exceed 32 bits.
-      return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
-    }
+    magnitude += (byte & 0x7f) * scale;
+    more = (byte & 0x80) !== 0;
     scale *= 128;
   }
-  throw new CorruptRecordError('VARINT_TOO_LONG', `varlong at byte ${cursor.position} is longer than 10 bytes`);
+  if (magnitude > Number.MAX_SAFE_INTEGER) {
+    throw new CorruptRecordError('BAD_RECORD', `varlong at byte ${cursor.position} is outside ±2^53`);
+  }
+  cursor.position = position;
+  return negative ? -magnitude - 1 : magnitude;
 }
 
 function truncated(cursor: ByteCursor): CorruptRecordError {
@@ -88,16 +96,20 @@ export function writeVarint(buffer: Buffer, value: number, position: number): nu
   return position;
 }
 
-function zigzagLong(value: number): number {
-  return value >= 0 ? value * 2 : -value * 2 - 1;
+function checkSafe(value: number): void {
+  if (!Number.isSafeInteger(value)) {
+    throw new CorruptRecordError('BAD_RECORD', `varlong value ${value} is not a safe integer`);
+  }
 }
 
 export function varlongBytes(value: number): number {
   if (value >= -0x40000000 && value < 0x40000000) return varintBytes(value);
-  let unsigned = zigzagLong(value);
+  checkSafe(value);
+  // After the first byte (6 bits of m plus the sign bit), 7 bits of m per byte.
+  let rest = Math.floor((value >= 0 ? value : -value - 1) / 64);
   let bytes = 1;
-  while (unsigned >= 128) {
-    unsigned = Math.floor(unsigned / 128);
+  while (rest > 0) {
+    rest = Math.floor(rest / 128);
     bytes++;
   }
   return bytes;
@@ -105,11 +117,14 @@ export function varlongBytes(value: number): number {
 
 export function writeVarlong(buffer: Buffer, value: number, position: number): number {
   if (value >= -0x40000000 && value < 0x40000000) return writeVarint(buffer, value, position);
-  let unsigned = zigzagLong(value);
-  while (unsigned >= 128) {
-    buffer[position++] = (unsigned % 128) | 0x80;
-    unsigned = Math.floor(unsigned / 128);
+  checkSafe(value);
+  const magnitude = value >= 0 ? value : -value - 1;
+  let rest = Math.floor(magnitude / 64);
+  buffer[position++] = ((magnitude % 64) * 2 + (value >= 0 ? 0 : 1)) | (rest > 0 ? 0x80 : 0);
+  while (rest > 0) {
+    const group = rest % 128;
+    rest = Math.floor(rest / 128);
+    buffer[position++] = group | (rest > 0 ? 0x80 : 0);
   }
-  buffer[position++] = unsigned;
   return position;
 }

@@ -280,13 +280,10 @@ describe('encodeRecordBatch then decodeRecordBatch', () => {
     expect(decoded.header.lastOffsetDelta).toBe(4);
   });
 
-  // src bug (record-batch.ts): encodeRecordBatch([]) writes lastOffsetDelta = count - 1 = -1, and
-  // validateRecordBatch refuses lastOffsetDelta < 0 with RECORD_COUNT_MISMATCH, so the encoder
-  // emits a batch that its own decoder rejects. Either the encoder should refuse an empty record
-  // list without options.lastOffsetDelta, or the validator should accept count 0 with delta -1.
-  test.fails('an empty batch encoded without a lastOffsetDelta decodes to no records', () => {
-    const batch = encodeRecordBatch([], { timestamp: 99 });
-    expect(decodeRecordBatch(batch).records).toEqual([]);
+  test('an empty record list without a lastOffsetDelta is refused rather than encoded unreadably', () => {
+    expect(() => encodeRecordBatch([], { timestamp: 99 })).toThrow(
+      expect.objectContaining({ code: 'BAD_RECORD' }) as Error,
+    );
   });
 
   test('the decoder returns uncompressed keys, values and header values as views of the input buffer', () => {
