@@ -21,10 +21,12 @@ import {
   isControlBatch,
   validateRecordBatch,
 } from '../records/record-batch.js';
-import { writeOffsetCheckpoint } from './checkpoint.js';
+import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
+import { buildOffsetMap, rewriteSegment } from './compactor.js';
 import { hasPolicy, resolveLogConfig, type LogConfig, type LogConfigInput } from './config.js';
 import { nodeFileIO, type FileIO } from './file-io.js';
 import {
+  CLEANER_OFFSET_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
   LOG_START_OFFSET_CHECKPOINT_FILE,
@@ -83,6 +85,13 @@ export interface ReadResult {
   readonly nextOffset: number;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
+}
+
+export interface CompactionResult {
+  readonly segmentsRewritten: number;
+  readonly recordsRemoved: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
 }
 
 export interface TimestampLookup {
@@ -237,7 +246,7 @@ export class Log extends EventEmitter {
       this.#pending.push({ result, resolve, reject, flushAfter });
       if (!this.#drainScheduled) {
         this.#drainScheduled = true;
-        setImmediate(() => this.#drainPending());
+        queueMicrotask(() => this.#drainPending());
       }
     });
   }
@@ -549,6 +558,72 @@ export class Log extends EventEmitter {
     return { baseOffsets, reasons: [...decision.reasons] };
   }
 
+  /**
+   * One compaction pass for cleanup.policy=compact (see compactor.ts): runs when the dirty share of
+   * the cleanable segments exceeds min.cleanable.dirty.ratio, when the oldest dirty segment is past
+   * max.compaction.lag.ms, or when forced. The active segment is never compacted.
+   */
+  compact(options: { nowMs?: number; force?: boolean } = {}): CompactionResult {
+    const nowMs = options.nowMs ?? this.#clock();
+    const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
+    this.#ensureWritable();
+    if (!hasPolicy(this.config, 'compact')) return none;
+    this.#drainNow();
+    const inactive = this.#segments.slice(0, -1);
+    const lagMs = this.config['min.compaction.lag.ms'];
+    let end = 0;
+    while (end < inactive.length && inactive[end]!.largestTimestamp() <= nowMs - lagMs) end++;
+    const cleanable = inactive.slice(0, end);
+    if (cleanable.length === 0) return none;
+    const checkpointed = readOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE);
+    const firstDirtyOffset = Math.max(checkpointed ?? 0, this.#logStartOffset);
+    const dirty = cleanable.filter((segment) => segment.nextOffset > firstDirtyOffset);
+    const dirtyBytes = dirty.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+    const totalBytes = cleanable.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+    const overdue = dirty.some((segment) => nowMs - segment.largestTimestamp() > this.config['max.compaction.lag.ms']);
+    const ratio = totalBytes === 0 ? 0 : dirtyBytes / totalBytes;
+    if (options.force !== true && !overdue && (dirty.length === 0 || ratio <= this.config['min.cleanable.dirty.ratio'])) {
+      return none;
+    }
+    const plan = {
+      segments: cleanable,
+      firstDirtyOffset,
+      nowMs,
+      deleteRetentionMs: this.config['delete.retention.ms'],
+      decompressedBytesLimit: this.#decompressedBytesLimit,
+    };
+    const latest = buildOffsetMap(plan);
+    const result = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
+    for (const segment of cleanable) {
+      const rewrite = rewriteSegment(segment, latest, plan, this.#io);
+      if (rewrite === null) continue;
+      this.#swapIn(rewrite.segment, rewrite.swapPath, nowMs);
+      result.segmentsRewritten++;
+      result.recordsRemoved += rewrite.recordsRemoved;
+      result.bytesBefore += rewrite.bytesBefore;
+      result.bytesAfter += rewrite.bytesAfter;
+    }
+    this.#io.syncDirectory(this.directory);
+    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, this.#segments[end]!.baseOffset);
+    this.emit('compaction', result);
+    return result;
+  }
+
+  /** Replace `segment` by its compacted `.swap` file; indexes are rebuilt from the new file. */
+  #swapIn(segment: LogSegment, swapPath: string, nowMs: number): void {
+    const index = this.#segments.indexOf(segment);
+    assert(index >= 0 && index < this.#segments.length - 1, 'only inactive segments are compacted');
+    segment.close();
+    this.#io.unlink(segment.paths.index);
+    this.#io.unlink(segment.paths.timeIndex);
+    this.#io.rename(swapPath, segment.paths.log);
+    const fresh = LogSegment.open(this.directory, segment.baseOffset, this.#settings, this.#io, nowMs);
+    const recovered = fresh.recover(false);
+    assert(recovered.reason === null, `compacted segment ${segment.paths.log} does not validate: ${recovered.reason}`);
+    fresh.onBecomeInactive();
+    this.#segments[index] = fresh;
+  }
+
   #scheduleDeletion(segment: LogSegment): void {
     segment.renameAll(DELETED_SUFFIX);
     const entry = {
@@ -573,6 +648,7 @@ export class Log extends EventEmitter {
       if (this.#closed || this.#failure !== null) return;
       try {
         this.deleteOldSegments();
+        this.compact();
       } catch (error) {
         this.emit('error', error);
       }

@@ -1,0 +1,432 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { ConfigError, CorruptRecordError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError, StorageError } from '../../src/core/errors.js';
+import { CRC_OFFSET, PARTITION_LEADER_EPOCH_OFFSET } from '../../src/records/batch-layout.js';
+import { decodeRecordBatch, encodeRecordBatch, readBatchHeader, validateRecordBatch } from '../../src/records/record-batch.js';
+import type { RecordInput } from '../../src/records/record.js';
+import { Log, type LogOptions } from '../../src/storage/log.js';
+import { FaultyIO } from '../helpers/faulty-io.js';
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
+
+let directories: TempDir[] = [];
+afterEach(() => {
+  for (const directory of directories) directory.remove();
+  directories = [];
+});
+
+function partitionDir(): string {
+  const directory = makeTempDir();
+  directories.push(directory);
+  return join(directory.path, 'orders-0');
+}
+
+async function openLog(path: string, options: LogOptions = {}): Promise<Log> {
+  return Log.open(path, { scheduleTasks: false, ...options });
+}
+
+function records(count: number, label: string, timestamp = 1_700_000_000_000, valueBytes = 20): RecordInput[] {
+  return Array.from({ length: count }, (_, index) => ({
+    key: `${label}-${index}`,
+    value: `${label}:${index}:`.padEnd(valueBytes, '.'),
+    timestamp: timestamp + index,
+  }));
+}
+
+function batch(count: number, label: string, timestamp?: number, valueBytes?: number): Buffer {
+  return encodeRecordBatch(records(count, label, timestamp, valueBytes));
+}
+
+function logFiles(path: string): string[] {
+  return readdirSync(path).filter((name) => name.endsWith('.log')).sort();
+}
+
+describe('Log append and read', () => {
+  test('appends get consecutive offsets and reads return the stored batches', async () => {
+    const log = await openLog(partitionDir());
+    const first = await log.append(batch(3, 'a'));
+    const second = await log.append(batch(2, 'b'));
+    expect(first).toMatchObject({ baseOffset: 0, lastOffset: 2, recordsCount: 3 });
+    expect(second).toMatchObject({ baseOffset: 3, lastOffset: 4 });
+    expect(log.logEndOffset).toBe(5);
+    const read = log.readRecords(0);
+    expect(read.records.map((record) => record.offset)).toEqual([0, 1, 2, 3, 4]);
+    expect(read.records[3]!.value!.toString()).toMatch(/^b:0:/);
+    expect(read.nextOffset).toBe(5);
+    await log.close();
+  });
+
+  test('offsets are written into the stored copy without recomputing the CRC, and the caller buffer is untouched', async () => {
+    const log = await openLog(partitionDir(), { leaderEpoch: 7 });
+    await log.append(batch(1, 'x'));
+    const produced = batch(2, 'y');
+    const before = Buffer.from(produced);
+    await log.append(produced);
+    expect(produced.equals(before)).toBe(true);
+    const stored = log.read(1).records;
+    const header = readBatchHeader(stored);
+    expect(header.baseOffset).toBe(1);
+    expect(header.partitionLeaderEpoch).toBe(7);
+    expect(stored.readUInt32BE(CRC_OFFSET)).toBe(produced.readUInt32BE(CRC_OFFSET));
+    expect(stored.subarray(PARTITION_LEADER_EPOCH_OFFSET + 4).equals(produced.subarray(PARTITION_LEADER_EPOCH_OFFSET + 4))).toBe(true);
+    expect(validateRecordBatch(stored)).toBe(stored.length);
+    await log.close();
+  });
+
+  test('a read starting inside a batch returns that whole batch, and consumers skip earlier records', async () => {
+    const log = await openLog(partitionDir());
+    await log.append(batch(10, 'a'));
+    const raw = log.read(4);
+    expect(readBatchHeader(raw.records).baseOffset).toBe(0);
+    expect(log.readRecords(4).records[0]!.offset).toBe(4);
+    await log.close();
+  });
+
+  test('reads return whole batches up to maxBytes, and at least one batch however large', async () => {
+    const log = await openLog(partitionDir());
+    const sizes: number[] = [];
+    for (let index = 0; index < 5; index++) {
+      const produced = batch(5, `b${index}`);
+      sizes.push(produced.length);
+      await log.append(produced);
+    }
+    const two = log.read(0, sizes[0]! + sizes[1]! + 10);
+    expect(two.records.length).toBe(sizes[0]! + sizes[1]!);
+    expect(two.nextOffset).toBe(10);
+    const tiny = log.read(0, 1);
+    expect(tiny.records.length).toBe(sizes[0]!);
+    await log.close();
+  });
+
+  test('reads outside the log raise OffsetOutOfRangeError and a read at the end is empty', async () => {
+    const log = await openLog(partitionDir());
+    await log.append(batch(3, 'a'));
+    expect(() => log.read(4)).toThrow(OffsetOutOfRangeError);
+    expect(() => log.read(-1)).toThrow(OffsetOutOfRangeError);
+    const atEnd = log.read(3);
+    expect(atEnd.records.length).toBe(0);
+    expect(atEnd.nextOffset).toBe(3);
+    await log.close();
+  });
+
+  test('finds the first record at or after a timestamp', async () => {
+    const log = await openLog(partitionDir(), { config: { 'index.interval.bytes': 0 } });
+    for (let index = 0; index < 20; index++) await log.append(batch(5, `t${index}`, 1000 + index * 10));
+    expect(log.offsetForTimestamp(1000)).toEqual({ offset: 0, timestamp: 1000 });
+    expect(log.offsetForTimestamp(1053)).toEqual({ offset: 28, timestamp: 1053 });
+    expect(log.offsetForTimestamp(1055)).toEqual({ offset: 30, timestamp: 1060 });
+    expect(log.offsetForTimestamp(1194)).toEqual({ offset: 99, timestamp: 1194 });
+    expect(log.offsetForTimestamp(5000)).toBeNull();
+    await log.close();
+  });
+
+  test('a LogAppendTime log stamps the append time and recomputes the CRC', async () => {
+    let now = 5_000_000;
+    const log = await openLog(partitionDir(), { config: { 'message.timestamp.type': 'LogAppendTime' }, clock: () => now });
+    const result = await log.append(batch(3, 'a', 1000));
+    expect(result.logAppendTimeMs).toBe(5_000_000);
+    now += 1;
+    const stored = log.read(0).records;
+    expect(validateRecordBatch(stored)).toBe(stored.length);
+    const decoded = decodeRecordBatch(stored);
+    expect(decoded.header.maxTimestamp).toBe(5_000_000);
+    expect(decoded.records.every((record) => record.timestamp === 5_000_000)).toBe(true);
+    await log.close();
+  });
+});
+
+describe('Log rejects bad input with typed errors and writes nothing', () => {
+  test('a batch over max.message.bytes gets RecordTooLargeError and nothing is written', async () => {
+    const path = partitionDir();
+    const log = await openLog(path, { config: { 'max.message.bytes': 500 } });
+    await log.append(batch(2, 'ok'));
+    const sizeBefore = log.sizeBytes;
+    await expect(log.append(batch(40, 'big'))).rejects.toThrow(RecordTooLargeError);
+    await expect(log.append(batch(40, 'big'))).rejects.toMatchObject({ code: 'RECORD_TOO_LARGE' });
+    expect(log.logEndOffset).toBe(2);
+    expect(log.sizeBytes).toBe(sizeBefore);
+    await log.close();
+    expect(statSync(join(path, logFiles(path)[0]!)).size).toBe(sizeBefore);
+  });
+
+  test('a corrupt batch, two batches at once, a control batch and a count mismatch are refused', async () => {
+    const log = await openLog(partitionDir());
+    const corrupt = batch(2, 'c');
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    await expect(log.append(corrupt)).rejects.toMatchObject({ code: 'CRC_MISMATCH' });
+    await expect(log.append(corrupt)).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(log.append(Buffer.concat([batch(1, 'a'), batch(1, 'b')]))).rejects.toBeInstanceOf(InvalidRecordError);
+    const empty = encodeRecordBatch([], { lastOffsetDelta: 0 });
+    await expect(log.append(empty)).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    await expect(log.append(Buffer.alloc(10))).rejects.toMatchObject({ code: 'BATCH_TOO_SHORT' });
+    expect(log.logEndOffset).toBe(0);
+    await log.close();
+  });
+
+  test('a compacted log refuses records without a key', async () => {
+    const log = await openLog(partitionDir(), { config: { 'cleanup.policy': 'compact' } });
+    await expect(log.append(encodeRecordBatch([{ key: null, value: 'v' }]))).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    });
+    await log.close();
+  });
+
+  test('a bad setting fails the open with a ConfigError naming key, value and range', async () => {
+    const path = partitionDir();
+    await expect(openLog(path, { config: { 'segment.bytes': 5 } })).rejects.toBeInstanceOf(ConfigError);
+    await expect(openLog(path, { config: { 'segment.bytes': 5 } })).rejects.toThrow(/segment\.bytes=5 is invalid.*\[14, 2147483647\]/);
+    await expect(openLog(path, { config: { 'retention.ms': 'soon' } })).rejects.toMatchObject({ key: 'retention.ms' });
+  });
+});
+
+describe('Log segments roll', () => {
+  test('rolls a new segment when segment.bytes is reached', async () => {
+    const path = partitionDir();
+    const one = batch(5, 'r0');
+    const log = await openLog(path, { config: { 'segment.bytes': one.length * 3 } });
+    for (let index = 0; index < 7; index++) await log.append(batch(5, `r${index}`));
+    expect(log.segmentBaseOffsets()).toEqual([0, 15, 30]);
+    expect(logFiles(path)).toEqual([
+      '00000000000000000000.log',
+      '00000000000000000015.log',
+      '00000000000000000030.log',
+    ]);
+    expect(log.readRecords(16).records[0]!.offset).toBe(16);
+    await log.close();
+  });
+
+  test('rolls when segment.ms has passed between the first and the incoming record timestamps', async () => {
+    const log = await openLog(partitionDir(), { config: { 'segment.ms': 1000 } });
+    await log.append(batch(1, 'a', 10_000));
+    await log.append(batch(1, 'b', 10_900));
+    expect(log.segmentCount).toBe(1);
+    await log.append(batch(1, 'c', 11_001));
+    expect(log.segmentBaseOffsets()).toEqual([0, 2]);
+    await log.close();
+  });
+
+  test('rolls when the offset index is full', async () => {
+    // 36 bytes: 4 offset entries, 3 time entries (full at 2). Equal timestamps keep the time
+    // index at one entry, so the offset index fills first; a segment's first batch is never indexed.
+    const log = await openLog(partitionDir(), { config: { 'segment.index.bytes': 36, 'index.interval.bytes': 0 } });
+    for (let index = 0; index < 12; index++) await log.append(batch(1, `i${index}`, 5000));
+    expect(log.segmentBaseOffsets()).toEqual([0, 5, 10]);
+    await log.close();
+  });
+
+  test('writes an index entry once more than index.interval.bytes have accumulated', async () => {
+    const path = partitionDir();
+    const one = batch(4, 'x');
+    const log = await openLog(path, { config: { 'index.interval.bytes': one.length * 2 } });
+    for (let index = 0; index < 10; index++) await log.append(batch(4, 'x'));
+    await log.close();
+    const index = readFileSync(join(path, '00000000000000000000.index'));
+    // Entries after batches 3, 6 and 9 (counter > 2 batches each time): last offset → start position.
+    expect(index.length).toBe(3 * 8);
+    expect([index.readInt32BE(0), index.readInt32BE(4)]).toEqual([15, 3 * one.length]);
+    expect(readFileSync(join(path, '00000000000000000000.timeindex')).length % 12).toBe(0);
+  });
+});
+
+describe('Log durability', () => {
+  test('a clean close writes the marker and checkpoints, and the next open skips recovery', async () => {
+    const path = partitionDir();
+    let log = await openLog(path, { config: { 'segment.bytes': 2000 } });
+    for (let index = 0; index < 30; index++) await log.append(batch(3, `d${index}`));
+    await log.close();
+    expect(existsSync(join(path, '.kafka_cleanshutdown'))).toBe(true);
+    expect(readFileSync(join(path, 'recovery-point-offset-checkpoint'), 'utf8')).toBe('0\n1\norders 0 90\n');
+    log = await openLog(path);
+    expect(log.recoveryReport).toMatchObject({ cleanShutdown: true, segmentsRecovered: 0, logEndOffset: 90 });
+    expect(existsSync(join(path, '.kafka_cleanshutdown'))).toBe(false);
+    expect(log.readRecords(89).records[0]!.value!.toString()).toMatch(/^d29:2:/);
+    expect((await log.append(batch(1, 'more'))).baseOffset).toBe(90);
+    await log.close();
+  });
+
+  test('an unclean stop is recovered from the recovery point and reported', async () => {
+    const path = partitionDir();
+    const log = await openLog(path);
+    for (let index = 0; index < 5; index++) await log.append(batch(3, `u${index}`));
+    // No close: the marker is never written, as after a crash.
+    const reopened = await openLog(path);
+    expect(reopened.recoveryReport).toMatchObject({ cleanShutdown: false, segmentsRecovered: 1, bytesTruncated: 0 });
+    expect(reopened.logEndOffset).toBe(15);
+    await reopened.close();
+    await log.close().catch(() => undefined);
+  });
+
+  test('in fsync mode concurrent appends share fdatasync calls (group commit)', async () => {
+    const io = new FaultyIO();
+    const log = await openLog(partitionDir(), { durability: 'fsync', io });
+    const syncsBefore = io.datasyncCalls;
+    const results = await Promise.all(Array.from({ length: 64 }, (_, index) => log.append(batch(2, `g${index}`))));
+    expect(results.map((result) => result.baseOffset)).toEqual(Array.from({ length: 64 }, (_, index) => index * 2));
+    expect(io.datasyncCalls - syncsBefore).toBeLessThan(8);
+    expect(io.datasyncCalls - syncsBefore).toBeGreaterThanOrEqual(1);
+    await log.close();
+  });
+
+  test('flush.messages=1 fsyncs before acknowledging and moves the recovery point', async () => {
+    const io = new FaultyIO();
+    const log = await openLog(partitionDir(), { config: { 'flush.messages': 1 }, io });
+    await log.append(batch(2, 'f'));
+    expect(log.recoveryPoint).toBe(2);
+    expect(io.datasyncCalls).toBeGreaterThan(0);
+    await log.close();
+  });
+
+  test('ENOSPC fails the append without an ack, loses nothing acknowledged, and appending resumes', async () => {
+    const io = new FaultyIO();
+    const path = partitionDir();
+    const log = await openLog(path, { io });
+    await log.append(batch(3, 'kept'));
+    io.writeFailures = 1;
+    io.partialWriteBytes = 17;
+    const failed = log.append(batch(4, 'lost'));
+    await expect(failed).rejects.toBeInstanceOf(StorageError);
+    await expect(failed).rejects.toMatchObject({ code: 'STORAGE_ERROR', retriable: true });
+    expect(log.logEndOffset).toBe(3);
+    expect(log.readRecords(0).records.map((record) => record.offset)).toEqual([0, 1, 2]);
+    const next = await log.append(batch(2, 'after'));
+    expect(next.baseOffset).toBe(3);
+    await log.close();
+    const reopened = await openLog(path);
+    expect(reopened.readRecords(0).records.map((record) => record.value!.toString().split(':')[0])).toEqual([
+      'kept', 'kept', 'kept', 'after', 'after',
+    ]);
+    await reopened.close();
+  });
+
+  test('after a failed fsync nothing more is acknowledged until the log is reopened', async () => {
+    const io = new FaultyIO();
+    const path = partitionDir();
+    const log = await openLog(path, { durability: 'fsync', io });
+    await log.append(batch(2, 'ok'));
+    io.datasyncFailures = 1;
+    await expect(log.append(batch(2, 'unsure'))).rejects.toBeInstanceOf(StorageError);
+    await expect(log.append(batch(2, 'refused'))).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    expect(log.readRecords(0).records.length).toBeGreaterThanOrEqual(2);
+    await log.close();
+    const reopened = await openLog(path, { durability: 'fsync' });
+    const values = reopened.readRecords(0).records.map((record) => record.value!.toString().split(':')[0]);
+    expect(values.slice(0, 2)).toEqual(['ok', 'ok']);
+    expect(values).not.toContain('refused');
+    expect((await reopened.append(batch(1, 'again'))).baseOffset).toBe(reopened.logEndOffset - 1);
+    await reopened.close();
+  });
+});
+
+describe('Log retention', () => {
+  async function filled(config: NonNullable<LogOptions['config']>, batches: number, clock?: () => number): Promise<{ log: Log; path: string }> {
+    const path = partitionDir();
+    const log = await openLog(path, { config, ...(clock ? { clock } : {}) });
+    for (let index = 0; index < batches; index++) await log.append(batch(10, `r${index}`, 1_000_000 + index * 1000));
+    return { log, path };
+  }
+
+  test('retention.bytes deletes the oldest whole segments and moves the log start offset forward', async () => {
+    const one = batch(10, 'r0', 1_000_000).length;
+    const { log, path } = await filled({ 'segment.bytes': one * 2, 'retention.bytes': one * 5, 'retention.ms': -1, 'file.delete.delay.ms': 0 }, 10);
+    expect(log.segmentCount).toBe(5);
+    const deleted = log.deleteOldSegments();
+    expect(deleted).toEqual({ baseOffsets: [0, 20], reasons: ['retention.bytes'] });
+    expect(log.logStartOffset).toBe(40);
+    expect(() => log.read(39)).toThrow(OffsetOutOfRangeError);
+    expect(log.readRecords(40).records[0]!.offset).toBe(40);
+    expect(readdirSync(path).filter((name) => name.endsWith('.deleted')).length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readdirSync(path).filter((name) => name.endsWith('.deleted'))).toEqual([]);
+    expect(readFileSync(join(path, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\norders 0 40\n');
+    await log.close();
+    const reopened = await openLog(path);
+    expect(reopened.logStartOffset).toBe(40);
+    await reopened.close();
+  });
+
+  test('retention.ms judges a segment by its largest record timestamp, and the active segment rolls to go', async () => {
+    const one = batch(10, 'r0', 1_000_000).length;
+    const { log } = await filled({ 'segment.bytes': one * 2, 'retention.ms': 10_000 }, 6);
+    // Segments hold timestamps up to 1,001,009 / 1,003,009 / 1,005,009.
+    expect(log.deleteOldSegments(1_011_009).baseOffsets).toEqual([]);
+    expect(log.deleteOldSegments(1_011_010).baseOffsets).toEqual([0]);
+    const all = log.deleteOldSegments(1_100_000);
+    expect(all.baseOffsets).toEqual([20, 40]);
+    expect(log.segmentBaseOffsets()).toEqual([60]);
+    expect(log.logStartOffset).toBe(60);
+    expect(log.logEndOffset).toBe(60);
+    expect((await log.append(batch(1, 'new', 2_000_000))).baseOffset).toBe(60);
+    await log.close();
+  });
+
+  test('a record with a future timestamp pins its segment and every later one', async () => {
+    const one = batch(10, 'r0', 1_000_000).length;
+    const path = partitionDir();
+    const config = { 'segment.bytes': one * 2, 'segment.ms': '9223372036854775807', 'retention.ms': 1000 };
+    const log = await openLog(path, { config });
+    await log.append(batch(10, 'r0', 1_000));
+    await log.append(batch(10, 'r1', 9_000_000_000));
+    await log.append(batch(10, 'r2', 2_000));
+    await log.append(batch(10, 'r3', 3_000));
+    expect(log.segmentBaseOffsets()).toEqual([0, 20]);
+    expect(log.deleteOldSegments(100_000).baseOffsets).toEqual([]);
+    await log.close();
+  });
+});
+
+describe('Log compaction', () => {
+  test('keeps the latest record per key and keeps offsets', async () => {
+    const path = partitionDir();
+    const log = await openLog(path, { config: { 'cleanup.policy': 'compact', 'segment.bytes': 400 } });
+    for (let round = 0; round < 6; round++) {
+      await log.append(encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${round}`, timestamp: 1000 }))));
+    }
+    const result = log.compact({ force: true, nowMs: 10_000 });
+    expect(result.recordsRemoved).toBeGreaterThan(0);
+    const survivors = [];
+    let offset = log.logStartOffset;
+    while (offset < log.logEndOffset) {
+      const read = log.readRecords(offset);
+      survivors.push(...read.records.map((record) => `${record.offset}:${record.key!.toString()}=${record.value!.toString()}`));
+      offset = read.nextOffset;
+    }
+    const active = log.segmentBaseOffsets().at(-1)!;
+    const compacted = survivors.filter((entry) => Number(entry.split(':')[0]) < active);
+    // Below the active segment each key appears at most once, with its latest compacted value.
+    const keys = compacted.map((entry) => entry.split(':')[1]!.split('=')[0]);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(survivors.at(-1)).toBe('17:c=c5');
+    await log.close();
+    const reopened = await openLog(path, { config: { 'cleanup.policy': 'compact', 'segment.bytes': 400 } });
+    expect(reopened.readRecords(17).records[0]!.value!.toString()).toBe('c5');
+    await reopened.close();
+  });
+
+  test('keeps tombstones for delete.retention.ms, then drops them', async () => {
+    const config = { 'cleanup.policy': 'compact', 'segment.bytes': 420, 'delete.retention.ms': 1000 } as const;
+    const log = await openLog(partitionDir(), { config });
+    await log.append(encodeRecordBatch([{ key: 'k', value: 'v1', timestamp: 1 }]));
+    await log.append(encodeRecordBatch([{ key: 'k', value: null, timestamp: 2 }]));
+    await log.append(encodeRecordBatch([{ key: 'other', value: 'x'.repeat(300), timestamp: 3 }]));
+    await log.append(encodeRecordBatch([{ key: 'other', value: 'y', timestamp: 4 }]));
+    const collect = (): string[] => {
+      const out: string[] = [];
+      let offset = log.logStartOffset;
+      while (offset < log.logEndOffset) {
+        const read = log.readRecords(offset);
+        out.push(...read.records.map((record) => `${record.key!.toString()}=${record.value === null ? 'null' : 'v'}`));
+        offset = read.nextOffset;
+      }
+      return out;
+    };
+    expect(log.segmentBaseOffsets()).toEqual([0, 2, 3]);
+    log.compact({ force: true, nowMs: 10_000 });
+    expect(collect()).toContain('k=null');
+    expect(collect()).not.toContain('k=v');
+    log.compact({ force: true, nowMs: 10_500 });
+    expect(collect()).toContain('k=null');
+    log.compact({ force: true, nowMs: 11_001 });
+    expect(collect()).not.toContain('k=null');
+    await log.close();
+  });
+});
