@@ -153,6 +153,7 @@ export class Log extends EventEmitter {
       indexIntervalBytes: config['index.interval.bytes'],
       indexBytesMax: config['segment.index.bytes'],
       writeBufferBytes: options.writeBufferBytes ?? MiB,
+      rollJitterMsMax: Math.min(config['segment.jitter.ms'], config['segment.ms']),
     };
     const loaded = loadSegments(directory, this.#settings, io, clock());
     this.#segments = loaded.segments;

@@ -51,6 +51,8 @@ export interface SegmentSettings {
   readonly indexIntervalBytes: number;
   readonly indexBytesMax: number;
   readonly writeBufferBytes: number;
+  /** min(segment.jitter.ms, segment.ms): each segment draws its roll jitter below this, once. */
+  readonly rollJitterMsMax: number;
 }
 
 /** Where a batch is, as found by a header scan. */
@@ -96,6 +98,8 @@ export class LogSegment {
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
   readonly createdAtMs: number;
+  /** Kafka's per-segment jitter, subtracted from segment.ms so that partitions do not roll together. */
+  readonly rollJitterMs: number;
   #fd: number;
   #sizeBytes: number;
   #fileBytes: number;
@@ -126,6 +130,7 @@ export class LogSegment {
     this.#nextOffset = baseOffset;
     this.#offsetOfMaxTimestamp = baseOffset;
     this.createdAtMs = nowMs;
+    this.rollJitterMs = settings.rollJitterMsMax > 0 ? Math.floor(Math.random() * settings.rollJitterMsMax) : 0;
   }
 
   /** A new, empty segment. Refuses to reuse a non-empty file of the same name. */
@@ -184,7 +189,7 @@ export class LogSegment {
     if (this.#sizeBytes > 0) {
       const waitedMs =
         this.#firstBatchTimestamp >= 0 ? batchMaxTimestamp - this.#firstBatchTimestamp : nowMs - this.createdAtMs;
-      if (waitedMs > segmentMs) return true;
+      if (waitedMs > segmentMs - this.rollJitterMs) return true;
     }
     if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return true;
     const relative = lastOffset - this.baseOffset;

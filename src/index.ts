@@ -1,0 +1,33 @@
+/**
+ * Brook's public API. Everything a user embeds is re-exported here; nothing internal is.
+ */
+export { Log } from './storage/log.js';
+export type {
+  AppendResult,
+  CompactionResult,
+  Durability,
+  LogOptions,
+  ReadResult,
+  RecoveryReport,
+  TimestampLookup,
+} from './storage/log.js';
+export { RECOVERY_CHANNEL, CORRUPTION_CHANNEL } from './storage/log.js';
+export { LOG_CONFIG_DEFAULTS, LOG_CONFIG_KEYS, resolveLogConfig } from './storage/config.js';
+export type { LogConfig, LogConfigInput, LogConfigKey } from './storage/config.js';
+export type { FileIO } from './storage/file-io.js';
+export { encodeRecordBatch, decodeRecordBatch, validateRecordBatch, readBatchHeader } from './records/record-batch.js';
+export type { BatchHeader, DecodedBatch, EncodeBatchOptions } from './records/record-batch.js';
+export type { CompressionCodec, Record, RecordHeader, RecordInput } from './records/record.js';
+export {
+  ERROR_CODES,
+  EngineError,
+  ConfigError,
+  CorruptRecordError,
+  CorruptSegmentError,
+  InvalidRecordError,
+  LogClosedError,
+  OffsetOutOfRangeError,
+  RecordTooLargeError,
+  StorageError,
+} from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
