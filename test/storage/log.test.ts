@@ -73,6 +73,21 @@ describe('Log append and read', () => {
     await log.close();
   });
 
+  test('bytes appended but not yet written to the file are read from the write buffer', async () => {
+    const path = partitionDir();
+    const log = await openLog(path);
+    await log.append(batch(2, 'on-disk'));
+    const pending = log.append(batch(3, 'buffered'));
+    // Same tick: the second batch is in the write buffer, not yet in the file.
+    expect(statSync(join(path, '00000000000000000000.log')).size).toBeLessThan(log.sizeBytes);
+    const values = log.readRecords(0).records.map((record) => record.value!.toString().split(':')[0]);
+    expect(values).toEqual(['on-disk', 'on-disk', 'buffered', 'buffered', 'buffered']);
+    await pending;
+    expect(statSync(join(path, '00000000000000000000.log')).size).toBe(log.sizeBytes);
+    expect(log.readRecords(2).records.length).toBe(3);
+    await log.close();
+  });
+
   test('a read starting inside a batch returns that whole batch, and consumers skip earlier records', async () => {
     const log = await openLog(partitionDir());
     await log.append(batch(10, 'a'));
