@@ -43,8 +43,10 @@ export function readOffsetCheckpoint(io: FileIO, directory: string, fileName: st
   const path = join(directory, fileName);
   if (!io.exists(path)) return null;
   const lines = io.readFile(path).toString('utf8').split('\n');
-  if (lines[0] !== String(VERSION) || lines[1] !== '1') return null;
-  const fields = (lines[2] ?? '').split(' ');
-  const offset = Number(fields[fields.length - 1]);
-  return fields.length >= 3 && Number.isSafeInteger(offset) && offset >= 0 ? offset : null;
+  // Exactly: version, count 1, one entry of three fields with a decimal offset, a final newline.
+  if (lines.length !== 4 || lines[0] !== String(VERSION) || lines[1] !== '1' || lines[3] !== '') return null;
+  const fields = lines[2]!.split(' ');
+  if (fields.length !== 3 || !/^\d+$/.test(fields[1]!) || !/^\d+$/.test(fields[2]!)) return null;
+  const offset = Number(fields[2]);
+  return Number.isSafeInteger(offset) ? offset : null;
 }

@@ -126,7 +126,7 @@ function parseValue(key: LogConfigKey, raw: unknown): unknown {
     case 'integer':
       return parseInteger(key, raw, rule);
     case 'ratio': {
-      const value = typeof raw === 'string' ? Number(raw) : raw;
+      const value = typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
       if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
         throw new ConfigError(key, raw, 'a number in [0, 1]');
       }
@@ -156,7 +156,7 @@ export function resolveLogConfig(input: LogConfigInput = {}, base: LogConfig = L
   const resolved: Record<string, unknown> = { ...base };
   for (const [key, raw] of Object.entries(input)) {
     if (raw === undefined) continue;
-    if (!(key in RULES)) {
+    if (!Object.hasOwn(RULES, key)) {
       throw new ConfigError(key, raw, `a known log setting (one of ${LOG_CONFIG_KEYS.join(', ')})`);
     }
     resolved[key] = parseValue(key as LogConfigKey, raw);

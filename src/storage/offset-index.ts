@@ -1,4 +1,5 @@
 import { assert } from '../core/assert.js';
+import { INT32_MAX } from '../core/units.js';
 import type { FileIO } from './file-io.js';
 import { SparseIndex } from './sparse-index.js';
 
@@ -46,6 +47,7 @@ export class OffsetIndex extends SparseIndex {
       assert(position > this.values[this.entries - 1]!, `offset index ${this.path}: position ${position} not increasing`);
     }
     assert(relative >= 0, `offset ${offset} is below the segment base ${this.baseOffset}`);
+    assert(relative <= INT32_MAX, `offset ${offset} overflows a relative offset of segment ${this.baseOffset}`);
     this.appendEntry(relative, position);
   }
 

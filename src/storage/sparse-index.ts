@@ -136,9 +136,16 @@ export abstract class SparseIndex {
     let previousKey = -Infinity;
     let previousValue = -1;
     for (let index = 0; index < count; index++) {
-      const key = this.decodeKey(bytes, index * entryBytes);
-      const value = this.decodeValue(bytes, index * entryBytes);
-      if (!isValidEntry(key, value, previousKey, previousValue)) {
+      let key: number;
+      let value: number;
+      try {
+        key = this.decodeKey(bytes, index * entryBytes);
+        value = this.decodeValue(bytes, index * entryBytes);
+      } catch {
+        key = Number.NaN;
+        value = Number.NaN;
+      }
+      if (Number.isNaN(key) || !isValidEntry(key, value, previousKey, previousValue)) {
         this.#entries = 0;
         return false;
       }

@@ -54,6 +54,7 @@ export class TimeIndex extends SparseIndex {
     assert(final || !this.isFull(), `time index ${this.path} is full`);
     if (final && this.entries >= this.maxEntries) return;
     const relative = offset - this.baseOffset;
+    assert(relative >= 0, `offset ${offset} is below the segment base ${this.baseOffset}`);
     if (this.entries > 0) assert(relative >= this.values[this.entries - 1]!, 'time index offsets must not decrease');
     this.appendEntry(timestamp, relative);
   }
