@@ -55,14 +55,13 @@ function keyOf(record: Record): string | null {
 
 /** Calls `visit` for every stored batch of `segment`, decoded. */
 function forEachBatch(segment: LogSegment, limit: number, visit: (batch: Buffer, records: Record[]) => void): void {
-  let position = 0;
-  while (position < segment.sizeBytes) {
-    const location = segment.findBatch(-1, position);
-    if (location === null) break;
-    const bytes = segment.readBatches(location.position, location.batchBytes);
+  let location = segment.findBatch(-1, { position: 0, previousLastOffset: segment.baseOffset - 1 });
+  while (location !== null) {
+    const bytes = segment.readBatches(location, location.batchBytes);
     const decoded = decodeRecordBatch(bytes, 0, { crcChecked: true, decompressedBytesLimit: limit });
     visit(bytes, decoded.records);
-    position = location.position + location.batchBytes;
+    const after = { position: location.position + location.batchBytes, previousLastOffset: location.lastOffset };
+    location = segment.findBatch(-1, after);
   }
 }
 

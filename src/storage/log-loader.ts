@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readOffsetCheckpoint } from './checkpoint.js';
 import type { FileIO } from './file-io.js';
 import {
+  CLEANER_OFFSET_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
@@ -84,9 +85,15 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
   const checkpointedRecoveryPoint = readOffsetCheckpoint(io, directory, RECOVERY_POINT_CHECKPOINT_FILE);
   const checkpointedLogStart = readOffsetCheckpoint(io, directory, LOG_START_OFFSET_CHECKPOINT_FILE);
   const segments = logOffsets.map((offset) => LogSegment.open(directory, offset, settings, io, nowMs));
+  // Compaction may have left offset gaps below the cleaner checkpoint; elsewhere offsets are contiguous.
+  const compactedBelow = readOffsetCheckpoint(io, directory, CLEANER_OFFSET_CHECKPOINT_FILE) ?? 0;
+  for (const segment of segments) {
+    segment.offsetsContiguous = segment.baseOffset >= compactedBelow && !swapped.has(segment.baseOffset);
+  }
   const recoveryPoint = cleanShutdown ? Infinity : (checkpointedRecoveryPoint ?? 0);
 
   let segmentsRecovered = 0;
+  const recovered = new Set<LogSegment>();
   const truncations: SegmentDamage[] = [];
   const corruptBelowRecoveryPoint: SegmentDamage[] = [];
   const segmentsDeleted: Array<{ baseOffset: number; bytes: number }> = [];
@@ -101,6 +108,7 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
     const truncate = aboveRecoveryPoint || isLast;
     const result = segment.recover(truncate);
     segmentsRecovered++;
+    recovered.add(segment);
     if (result.reason === null) continue;
     const damage = {
       baseOffset: segment.baseOffset,
@@ -119,6 +127,10 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
       for (const path of [later.paths.log, later.paths.index, later.paths.timeIndex]) io.unlink(path);
     }
   }
+
+  // Rebuilt indexes of inactive segments are written out now, with the final time-index entry
+  // (the active segment's go out with its next flush).
+  for (const segment of segments.slice(0, -1)) if (recovered.has(segment)) segment.onBecomeInactive();
 
   const firstBase = segments[0]?.baseOffset ?? checkpointedLogStart ?? 0;
   if (segments.length === 0) segments.push(LogSegment.create(directory, firstBase, settings, io, nowMs));

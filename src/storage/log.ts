@@ -459,11 +459,12 @@ export class Log extends EventEmitter {
     if (offset === this.#logEndOffset) return empty();
     for (let index = this.#segmentIndexFor(offset); index < this.#segments.length; index++) {
       const segment = this.#segments[index]!;
-      const location = segment.isEmpty ? null : segment.findBatch(offset);
-      if (location === null) continue;
+      if (segment.isEmpty) continue;
       let records: Buffer;
       try {
-        records = segment.readBatches(location.position, maxBytes);
+        const location = segment.findBatch(offset);
+        if (location === null) continue;
+        records = segment.readBatches(location, maxBytes);
       } catch (error) {
         this.emit('corruption', error);
         if (corruptionChannel.hasSubscribers) corruptionChannel.publish({ directory: this.directory, error });
@@ -496,19 +497,19 @@ export class Log extends EventEmitter {
     for (const segment of this.#segments) {
       if (segment.isEmpty || segment.maxTimestamp < timestampMs) continue;
       const fromOffset = Math.max(segment.timeIndex.lookup(timestampMs), this.#logStartOffset);
-      let position = segment.offsetIndex.lookup(fromOffset);
-      for (;;) {
-        const location = segment.findBatch(fromOffset, position);
-        if (location === null) break;
-        position = location.position + location.batchBytes;
-        if (location.maxTimestamp < timestampMs) continue;
-        const batch = segment.readBatches(location.position, location.batchBytes);
-        const decoded = decodeRecordBatch(batch, 0, { crcChecked: true, decompressedBytesLimit: this.#decompressedBytesLimit });
-        for (const record of decoded.records) {
-          if (record.timestamp >= timestampMs && record.offset >= this.#logStartOffset) {
-            return { offset: record.offset, timestamp: record.timestamp };
+      let location = segment.findBatch(fromOffset);
+      while (location !== null) {
+        if (location.maxTimestamp >= timestampMs) {
+          const batch = segment.readBatches(location, location.batchBytes);
+          const decoded = decodeRecordBatch(batch, 0, { crcChecked: true, decompressedBytesLimit: this.#decompressedBytesLimit });
+          for (const record of decoded.records) {
+            if (record.timestamp >= timestampMs && record.offset >= this.#logStartOffset) {
+              return { offset: record.offset, timestamp: record.timestamp };
+            }
           }
         }
+        const after = { position: location.position + location.batchBytes, previousLastOffset: location.lastOffset };
+        location = segment.findBatch(location.lastOffset + 1, after);
       }
     }
     return null;
@@ -594,6 +595,9 @@ export class Log extends EventEmitter {
       decompressedBytesLimit: this.#decompressedBytesLimit,
     };
     const latest = buildOffsetMap(plan);
+    // Written first: segments below it may have offset gaps from here on (see offsetsContiguous).
+    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, this.#segments[end]!.baseOffset);
+    for (const segment of cleanable) segment.offsetsContiguous = false;
     const result = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
     for (const segment of cleanable) {
       const rewrite = rewriteSegment(segment, latest, plan, this.#io);
@@ -605,7 +609,6 @@ export class Log extends EventEmitter {
       result.bytesAfter += rewrite.bytesAfter;
     }
     this.#io.syncDirectory(this.directory);
-    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, this.#segments[end]!.baseOffset);
     this.emit('compaction', result);
     return result;
   }
@@ -619,6 +622,7 @@ export class Log extends EventEmitter {
     this.#io.unlink(segment.paths.timeIndex);
     this.#io.rename(swapPath, segment.paths.log);
     const fresh = LogSegment.open(this.directory, segment.baseOffset, this.#settings, this.#io, nowMs);
+    fresh.offsetsContiguous = false;
     const recovered = fresh.recover(false);
     assert(recovered.reason === null, `compacted segment ${segment.paths.log} does not validate: ${recovered.reason}`);
     fresh.onBecomeInactive();

@@ -57,6 +57,12 @@ export class OffsetIndex extends SparseIndex {
     return index < 0 ? 0 : this.values[index]!;
   }
 
+  /** The floor entry for `offset` as (last offset of the batch, its position), or null. */
+  lookupEntry(offset: number): { offset: number; position: number } | null {
+    const index = this.floorIndex(offset - this.baseOffset);
+    return index < 0 ? null : { offset: this.baseOffset + this.keys[index]!, position: this.values[index]! };
+  }
+
   lastOffset(): number {
     return this.entries === 0 ? this.baseOffset : this.baseOffset + this.keys[this.entries - 1]!;
   }

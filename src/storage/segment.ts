@@ -75,6 +75,15 @@ export interface AssignedBatch {
   readonly logAppendTimeMs: number;
 }
 
+/** Where a header scan starts (see LogSegment.findBatch). */
+export interface ScanStart {
+  readonly position: number;
+  /** Last offset of the batch before `position` (baseOffset − 1 at position 0); null when unknown. */
+  readonly previousLastOffset: number | null;
+  /** The last offset the offset index records for the batch at `position`. */
+  readonly expectedLastOffset?: number;
+}
+
 /** What can be rolled back if a drain of the write buffer fails. */
 export interface SegmentState {
   readonly sizeBytes: number;
@@ -111,6 +120,12 @@ export class LogSegment {
   #offsetOfMaxTimestamp: number;
   #firstBatchTimestamp = -1;
   #closed = false;
+  /**
+   * Without compaction a segment's batches are back to back in offsets too: each baseOffset is the
+   * previous lastOffset + 1, the first is the segment's base. Compaction may leave gaps, so the log
+   * clears this for segments below its cleaner checkpoint.
+   */
+  offsetsContiguous = true;
 
   private constructor(
     readonly directory: string,
@@ -336,13 +351,41 @@ export class LogSegment {
   }
 
   /**
-   * Walk batch headers from `position` to the first batch whose last offset is ≥ `targetOffset`.
-   * Checks each header's length, magic and offset order; returns null when no batch qualifies.
+   * Where a header scan starts: a batch position, the last offset of the batch before it (-1 when
+   * unknown), and, when the position came from the offset index, the last offset that the index
+   * says the batch there holds.
    */
-  findBatch(targetOffset: number, position = this.offsetIndex.lookup(targetOffset)): BatchLocation | null {
+  #scanStart(targetOffset: number): ScanStart {
+    const entry = this.offsetIndex.lookupEntry(targetOffset);
+    if (entry === null) return { position: 0, previousLastOffset: this.baseOffset - 1 };
+    return { position: entry.position, previousLastOffset: null, expectedLastOffset: entry.offset };
+  }
+
+  /**
+   * Check a batch's offsets against what must hold: within the segment, after the previous batch,
+   * and — unless compaction may have left gaps in this segment — exactly after it. baseOffset lies
+   * outside the CRC, so this is what catches a damaged baseOffset.
+   */
+  #checkOffsets(position: number, baseOffset: number, lastOffset: number, previousLastOffset: number | null): void {
+    const known = previousLastOffset !== null;
+    const contiguousBreak = known && this.offsetsContiguous && baseOffset !== previousLastOffset + 1;
+    const outOfOrder = known && baseOffset <= previousLastOffset;
+    if (baseOffset < this.baseOffset || lastOffset < baseOffset || outOfOrder || contiguousBreak) {
+      throw this.#corrupt(position, `offsets ${baseOffset}..${lastOffset} after ${previousLastOffset}`);
+    }
+  }
+
+  /**
+   * Walk batch headers to the first batch whose last offset is ≥ `targetOffset`, from the offset
+   * index's floor entry unless told where to start. Checks each header's length, magic and offsets;
+   * returns null when no batch qualifies, CorruptSegmentError when a header is damaged.
+   */
+  findBatch(targetOffset: number, start: ScanStart = this.#scanStart(targetOffset)): BatchLocation | null {
     let chunk: Buffer | null = null;
     let chunkStart = 0;
-    let previousLastOffset = -1;
+    let position = start.position;
+    let previousLastOffset: number | null = start.previousLastOffset;
+    let expectedLastOffset = start.expectedLastOffset ?? -1;
     while (position < this.#sizeBytes) {
       if (chunk === null || position + RECORD_BATCH_OVERHEAD > chunkStart + chunk.length) {
         if (this.#sizeBytes - position < RECORD_BATCH_OVERHEAD) throw this.#corrupt(position, 'a partial batch header');
@@ -355,16 +398,22 @@ export class LogSegment {
         throw this.#corrupt(position, `batch length ${batchBytes - LOG_OVERHEAD}`);
       }
       if (chunk[at + MAGIC_OFFSET] !== MAGIC_V2) throw this.#corrupt(position, `magic ${chunk[at + MAGIC_OFFSET]}`);
-      const baseOffset = readInt64(chunk, at);
+      let baseOffset: number;
+      let maxTimestamp: number;
+      try {
+        baseOffset = readInt64(chunk, at);
+        maxTimestamp = readInt64(chunk, at + MAX_TIMESTAMP_OFFSET);
+      } catch {
+        throw this.#corrupt(position, 'an int64 header field outside ±2^53');
+      }
       const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-      if (baseOffset <= previousLastOffset || lastOffset < baseOffset || baseOffset < this.baseOffset) {
-        throw this.#corrupt(position, `offsets ${baseOffset}..${lastOffset} out of order`);
+      this.#checkOffsets(position, baseOffset, lastOffset, previousLastOffset);
+      if (expectedLastOffset >= 0 && lastOffset !== expectedLastOffset) {
+        throw this.#corrupt(position, `last offset ${lastOffset} where the index says ${expectedLastOffset}`);
       }
+      expectedLastOffset = -1;
       previousLastOffset = lastOffset;
-      if (lastOffset >= targetOffset) {
-        const maxTimestamp = readInt64(chunk, at + MAX_TIMESTAMP_OFFSET);
-        return { position, batchBytes, baseOffset, lastOffset, maxTimestamp };
-      }
+      if (lastOffset >= targetOffset) return { position, batchBytes, baseOffset, lastOffset, maxTimestamp };
       position += batchBytes;
     }
     return null;
@@ -375,18 +424,17 @@ export class LogSegment {
   }
 
   /**
-   * Whole batches from `position`, up to `maxBytes` (at least one batch, however large), each
-   * CRC-checked. A corrupt batch ends the result; if it is the first, CorruptSegmentError.
+   * Whole batches from the batch `location` found, up to `maxBytes` (at least one batch, however
+   * large), each CRC-checked and offset-checked. A corrupt batch ends the result; if it is the
+   * first, CorruptSegmentError: a corrupt byte is never served.
    */
-  readBatches(position: number, maxBytes: number): Buffer {
+  readBatches(location: BatchLocation, maxBytes: number): Buffer {
+    const position = location.position;
     assert(position < this.#sizeBytes, `read position ${position} at or past segment end`);
-    let data = this.read(position, Math.min(Math.max(maxBytes, RECORD_BATCH_OVERHEAD), this.#sizeBytes - position));
-    const firstBytes = data.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-    if (firstBytes > data.length && firstBytes >= RECORD_BATCH_OVERHEAD && position + firstBytes <= this.#sizeBytes) {
-      data = this.read(position, firstBytes);
-    }
+    const wanted = Math.max(maxBytes, location.batchBytes);
+    const data = this.read(position, Math.min(wanted, this.#sizeBytes - position));
     let end = 0;
-    let previousLastOffset = -1;
+    let previousLastOffset = location.baseOffset - 1;
     while (end < data.length) {
       if (data.length - end < RECORD_BATCH_OVERHEAD) break;
       const declared = data.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
@@ -394,8 +442,9 @@ export class LogSegment {
       try {
         const batchBytes = validateRecordBatch(data, end, data.length);
         const baseOffset = readInt64(data, end);
-        if (baseOffset <= previousLastOffset) throw this.#corrupt(position + end, 'offsets out of order');
-        previousLastOffset = baseOffset + data.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET);
+        const lastOffset = baseOffset + data.readInt32BE(end + LAST_OFFSET_DELTA_OFFSET);
+        this.#checkOffsets(position + end, baseOffset, lastOffset, previousLastOffset);
+        previousLastOffset = lastOffset;
         end += batchBytes;
       } catch (error) {
         if (end > 0) break;
@@ -454,7 +503,7 @@ export class LogSegment {
         validateRecordBatch(chunk, at, at + declared);
         const baseOffset = readInt64(chunk, at);
         const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-        if (baseOffset < this.#nextOffset) throw new Error(`offset ${baseOffset} is not above ${this.#nextOffset - 1}`);
+        this.#checkOffsets(position, baseOffset, lastOffset, this.#nextOffset - 1);
         if (lastOffset - this.baseOffset > INT32_MAX) throw new Error(`offset ${lastOffset} overflows the segment`);
         this.#indexBatch(position, declared, lastOffset, readInt64(chunk, at + MAX_TIMESTAMP_OFFSET));
       } catch (error) {
@@ -480,13 +529,24 @@ export class LogSegment {
   loadClean(upperBoundOffset: number): boolean {
     if (!this.offsetIndex.loadChecked(this.#sizeBytes)) return false;
     try {
-      let position = this.offsetIndex.entries === 0 ? 0 : this.offsetIndex.valueAt(this.offsetIndex.entries - 1);
+      const entries = this.offsetIndex.entries;
+      let start: ScanStart =
+        entries === 0
+          ? { position: 0, previousLastOffset: this.baseOffset - 1 }
+          : {
+              position: this.offsetIndex.valueAt(entries - 1),
+              previousLastOffset: null,
+              expectedLastOffset: this.offsetIndex.lastOffset(),
+            };
+      const tailStart = start.position;
       let last: BatchLocation | null = null;
       for (;;) {
-        const batch = this.findBatch(-1, position);
+        const batch = this.findBatch(-1, start);
         if (batch === null) break;
+        // The tail after the last index entry is CRC-checked too: it decides the log end offset.
+        validateRecordBatch(this.read(batch.position, batch.batchBytes), 0, batch.batchBytes);
         last = batch;
-        position = batch.position + batch.batchBytes;
+        start = { position: batch.position + batch.batchBytes, previousLastOffset: batch.lastOffset };
       }
       this.#nextOffset = last === null ? this.baseOffset : last.lastOffset + 1;
       if (last === null && this.#sizeBytes > 0) return false;
@@ -497,8 +557,8 @@ export class LogSegment {
       if (this.#sizeBytes >= RECORD_BATCH_OVERHEAD) {
         this.#firstBatchTimestamp = readInt64(this.read(0, RECORD_BATCH_OVERHEAD), MAX_TIMESTAMP_OFFSET);
       }
-      // Entries from here on follow Kafka's rule again, counting from the end of the file.
-      this.#bytesSinceLastIndexEntry = this.#sizeBytes - position;
+      // Entries from here on follow Kafka's rule again, counting from the last indexed batch.
+      this.#bytesSinceLastIndexEntry = this.#sizeBytes - tailStart;
       return true;
     } catch (error) {
       if (error instanceof CorruptSegmentError || error instanceof CorruptRecordError) return false;
