@@ -26,6 +26,11 @@ export const ERROR_CODES = [
   'CORRUPT_SEGMENT',
   'STORAGE_ERROR',
   'LOG_CLOSED',
+  // Broker.
+  'INVALID_TOPIC',
+  'TOPIC_EXISTS',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'INVALID_PARTITIONS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
