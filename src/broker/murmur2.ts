@@ -20,17 +20,14 @@ export function murmur2(data: Uint8Array): number {
     hash = Math.imul(hash, M);
     hash ^= k;
   }
+  // The tail, as Java's fall-through switch: 3 bytes mix in byte 2, then byte 1, then byte 0.
   const tail = blocks * 4;
-  switch (length & 3) {
-    case 3:
-      hash ^= data[tail + 2]! << 16;
-    // falls through
-    case 2:
-      hash ^= data[tail + 1]! << 8;
-    // falls through
-    case 1:
-      hash ^= data[tail]!;
-      hash = Math.imul(hash, M);
+  const remaining = length & 3;
+  if (remaining >= 3) hash ^= data[tail + 2]! << 16;
+  if (remaining >= 2) hash ^= data[tail + 1]! << 8;
+  if (remaining >= 1) {
+    hash ^= data[tail]!;
+    hash = Math.imul(hash, M);
   }
   hash ^= hash >>> 13;
   hash = Math.imul(hash, M);
