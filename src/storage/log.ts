@@ -116,12 +116,14 @@ interface PendingAppend {
 
 export class Log extends EventEmitter {
   readonly directory: string;
-  readonly config: LogConfig;
+  #config: LogConfig;
   readonly durability: Durability;
   readonly recoveryReport: RecoveryReport;
   readonly #io: FileIO;
   readonly #clock: () => number;
-  readonly #settings: SegmentSettings;
+  /** Shared with every segment; reconfigure() updates it in place. */
+  readonly #settings: { -readonly [K in keyof SegmentSettings]: SegmentSettings[K] };
+  #scheduleTasks: boolean;
   readonly #leaderEpoch: number;
   readonly #decompressedBytesLimit: number;
   #segments: LogSegment[];
@@ -143,12 +145,13 @@ export class Log extends EventEmitter {
   private constructor(directory: string, config: LogConfig, options: LogOptions, io: FileIO, clock: () => number) {
     super();
     this.directory = directory;
-    this.config = config;
+    this.#config = config;
     this.durability = options.durability ?? 'pagecache';
     this.#io = io;
     this.#clock = clock;
     this.#leaderEpoch = options.leaderEpoch ?? 0;
     this.#decompressedBytesLimit = options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT;
+    this.#scheduleTasks = options.scheduleTasks !== false;
     this.#settings = {
       indexIntervalBytes: config['index.interval.bytes'],
       indexBytesMax: config['segment.index.bytes'],
@@ -177,8 +180,30 @@ export class Log extends EventEmitter {
     log.#writeCheckpoints();
     options.onRecovery?.(log.recoveryReport);
     if (recoveryChannel.hasSubscribers) recoveryChannel.publish({ directory, report: log.recoveryReport });
-    if (options.scheduleTasks !== false) log.#startTimers();
+    if (log.#scheduleTasks) log.#startTimers();
     return log;
+  }
+
+  get config(): LogConfig {
+    return this.#config;
+  }
+
+  /**
+   * Change settings while the log is open (Kafka's alter-config): validated like at open; segment
+   * and index settings apply to the next roll and index decision, retention and flush timers restart.
+   */
+  reconfigure(input: LogConfigInput): LogConfig {
+    this.#ensureWritable();
+    const config = resolveLogConfig(input);
+    this.#config = config;
+    this.#settings.indexIntervalBytes = config['index.interval.bytes'];
+    this.#settings.indexBytesMax = config['segment.index.bytes'];
+    this.#settings.rollJitterMsMax = Math.min(config['segment.jitter.ms'], config['segment.ms']);
+    if (this.#scheduleTasks) {
+      for (const timer of this.#timers.splice(0)) clearInterval(timer);
+      this.#startTimers();
+    }
+    return config;
   }
 
   get logStartOffset(): number {
@@ -229,12 +254,12 @@ export class Log extends EventEmitter {
     const count = batch.readInt32BE(RECORDS_COUNT_OFFSET);
     const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
     const nowMs = this.#clock();
-    const logAppendTimeMs = this.config['message.timestamp.type'] === 'LogAppendTime' ? nowMs : -1;
+    const logAppendTimeMs = this.#config['message.timestamp.type'] === 'LogAppendTime' ? nowMs : -1;
     const maxTimestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : readInt64(batch, MAX_TIMESTAMP_OFFSET);
     const baseOffset = this.#logEndOffset;
     const lastOffset = baseOffset + lastOffsetDelta;
-    const segmentBytes = this.config['segment.bytes'];
-    if (this.#active.shouldRoll(batch.length, lastOffset, maxTimestamp, nowMs, segmentBytes, this.config['segment.ms'])) {
+    const segmentBytes = this.#config['segment.bytes'];
+    if (this.#active.shouldRoll(batch.length, lastOffset, maxTimestamp, nowMs, segmentBytes, this.#config['segment.ms'])) {
       this.#roll();
     }
     const active = this.#active;
@@ -242,7 +267,7 @@ export class Log extends EventEmitter {
     active.append(batch, { baseOffset, lastOffset, maxTimestamp, leaderEpoch: this.#leaderEpoch, logAppendTimeMs });
     this.#logEndOffset = lastOffset + 1;
     const result: AppendResult = { baseOffset, lastOffset, recordsCount: count, logAppendTimeMs };
-    const flushAfter = this.#logEndOffset - this.#recoveryPoint >= this.config['flush.messages'];
+    const flushAfter = this.#logEndOffset - this.#recoveryPoint >= this.#config['flush.messages'];
     return new Promise<AppendResult>((resolve, reject) => {
       this.#pending.push({ result, resolve, reject, flushAfter });
       if (!this.#drainScheduled) {
@@ -253,17 +278,17 @@ export class Log extends EventEmitter {
   }
 
   #validate(batch: Buffer): void {
-    const maxMessageBytes = this.config['max.message.bytes'];
+    const maxMessageBytes = this.#config['max.message.bytes'];
     if (batch.length > maxMessageBytes) {
       throw new RecordTooLargeError(
         'RECORD_TOO_LARGE',
         `batch of ${batch.length} bytes exceeds max.message.bytes=${maxMessageBytes}; raise max.message.bytes or send smaller batches`,
       );
     }
-    if (batch.length > this.config['segment.bytes']) {
+    if (batch.length > this.#config['segment.bytes']) {
       throw new RecordTooLargeError(
         'RECORD_TOO_LARGE',
-        `batch of ${batch.length} bytes exceeds segment.bytes=${this.config['segment.bytes']}`,
+        `batch of ${batch.length} bytes exceeds segment.bytes=${this.#config['segment.bytes']}`,
       );
     }
     const batchBytes = validateRecordBatch(batch, 0, batch.length);
@@ -285,7 +310,7 @@ export class Log extends EventEmitter {
       );
     }
     const nullKeys = forEachRecord(batch, 0, batchBytes, this.#decompressedBytesLimit);
-    if (nullKeys > 0 && hasPolicy(this.config, 'compact')) {
+    if (nullKeys > 0 && hasPolicy(this.#config, 'compact')) {
       throw new InvalidRecordError('INVALID_RECORD', 'a compacted topic cannot accept a record without a key');
     }
   }
@@ -540,7 +565,7 @@ export class Log extends EventEmitter {
         sizeBytes: segment.sizeBytes,
         largestTimestampMs: segment.largestTimestamp(),
       })),
-      config: this.config,
+      config: this.#config,
       nowMs,
       logStartOffset: this.#logStartOffset,
       logEndOffset: this.#logEndOffset,
@@ -569,10 +594,10 @@ export class Log extends EventEmitter {
     const nowMs = options.nowMs ?? this.#clock();
     const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
     this.#ensureWritable();
-    if (!hasPolicy(this.config, 'compact')) return none;
+    if (!hasPolicy(this.#config, 'compact')) return none;
     this.#drainNow();
     const inactive = this.#segments.slice(0, -1);
-    const lagMs = this.config['min.compaction.lag.ms'];
+    const lagMs = this.#config['min.compaction.lag.ms'];
     let end = 0;
     while (end < inactive.length && inactive[end]!.largestTimestamp() <= nowMs - lagMs) end++;
     const cleanable = inactive.slice(0, end);
@@ -582,16 +607,16 @@ export class Log extends EventEmitter {
     const dirty = cleanable.filter((segment) => segment.nextOffset > firstDirtyOffset);
     const dirtyBytes = dirty.reduce((sum, segment) => sum + segment.sizeBytes, 0);
     const totalBytes = cleanable.reduce((sum, segment) => sum + segment.sizeBytes, 0);
-    const overdue = dirty.some((segment) => nowMs - segment.largestTimestamp() > this.config['max.compaction.lag.ms']);
+    const overdue = dirty.some((segment) => nowMs - segment.largestTimestamp() > this.#config['max.compaction.lag.ms']);
     const ratio = totalBytes === 0 ? 0 : dirtyBytes / totalBytes;
-    if (options.force !== true && !overdue && (dirty.length === 0 || ratio <= this.config['min.cleanable.dirty.ratio'])) {
+    if (options.force !== true && !overdue && (dirty.length === 0 || ratio <= this.#config['min.cleanable.dirty.ratio'])) {
       return none;
     }
     const plan = {
       segments: cleanable,
       firstDirtyOffset,
       nowMs,
-      deleteRetentionMs: this.config['delete.retention.ms'],
+      deleteRetentionMs: this.#config['delete.retention.ms'],
       decompressedBytesLimit: this.#decompressedBytesLimit,
     };
     const latest = buildOffsetMap(plan);
@@ -636,7 +661,7 @@ export class Log extends EventEmitter {
       timer: setTimeout(() => {
         this.#deletions.delete(entry);
         this.#removeDeleted(segment);
-      }, this.config['file.delete.delay.ms']),
+      }, this.#config['file.delete.delay.ms']),
     };
     entry.timer.unref();
     this.#deletions.add(entry);
@@ -657,10 +682,10 @@ export class Log extends EventEmitter {
       } catch (error) {
         this.emit('error', error);
       }
-    }, this.config['log.retention.check.interval.ms']);
+    }, this.#config['log.retention.check.interval.ms']);
     retentionTimer.unref();
     this.#timers.push(retentionTimer);
-    const flushMs = this.config['flush.ms'];
+    const flushMs = this.#config['flush.ms'];
     if (Number.isFinite(flushMs)) {
       const flushTimer = setInterval(() => {
         if (this.#closed || this.#clock() - this.#lastFlushMs < flushMs) return;

@@ -374,6 +374,21 @@ describe('Log retention', () => {
     await log.close();
   });
 
+  test('retention and segment settings changed on an open log take effect without a restart', async () => {
+    const one = batch(10, 'r0', 1_000_000).length;
+    const { log } = await filled({ 'segment.bytes': one * 2, 'retention.ms': -1 }, 6);
+    expect(log.deleteOldSegments(2_000_000).baseOffsets).toEqual([]);
+    log.reconfigure({ 'segment.bytes': one * 2, 'retention.ms': 10_000 });
+    expect(log.config['retention.ms']).toBe(10_000);
+    expect(log.deleteOldSegments(2_000_000).baseOffsets).toEqual([0, 20, 40]);
+    expect(() => log.reconfigure({ 'retention.ms': -5 })).toThrow(ConfigError);
+    expect(log.config['retention.ms']).toBe(10_000);
+    log.reconfigure({ 'segment.bytes': one * 4 });
+    for (let index = 0; index < 4; index++) await log.append(batch(10, `n${index}`, 3_000_000));
+    expect(log.segmentBaseOffsets()).toEqual([60]);
+    await log.close();
+  });
+
   test('a record with a future timestamp pins its segment and every later one', async () => {
     const one = batch(10, 'r0', 1_000_000).length;
     const path = partitionDir();
