@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { EngineError } from '../core/errors.js';
+import { LOG_CONFIG_DEFAULTS, LOG_CONFIG_KEYS, resolveLogConfig, type LogConfig, type LogConfigInput, type LogConfigKey } from '../storage/config.js';
+import {
+  createTemporaryDataDir,
+  deletePartitionDirectory,
+  ensureDataDir,
+  partitionDirectory,
+  removeDataDir,
+  removeInterruptedDeletions,
+} from '../storage/data-dir.js';
+import { Log, type AppendResult, type Durability, type ReadResult } from '../storage/log.js';
+import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
+import { collisionKey, validateTopicName } from './topic-name.js';
+
+/**
+ * The embeddable broker: topics made of partitions, each partition a Log in `<topic>-<partition>`
+ * under the data directory, as Kafka lays them out. Topic names, partition counts and per-topic
+ * config overrides (Kafka's names) live in the topic table and survive restarts.
+ *
+ * Broker-wide defaults for every topic are given with the same topic-level names
+ * (`segment.bytes`, `retention.ms`, …); `num.partitions` is the default partition count.
+ */
+export interface BrokerOptions {
+  /** Where data lives. Without one, a fresh temporary directory that close() removes. */
+  readonly dataDir?: string;
+  readonly config?: LogConfigInput & { readonly 'num.partitions'?: number | string };
+  readonly durability?: Durability;
+  readonly clock?: () => number;
+  /** Run retention and flush timers (default true). */
+  readonly scheduleTasks?: boolean;
+}
+
+export interface CreateTopicOptions {
+  readonly partitions?: number;
+  readonly config?: LogConfigInput;
+}
+
+export type ConfigSource = 'TOPIC_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+
+export interface PartitionDescription {
+  readonly partition: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  readonly sizeBytes: number;
+  readonly segments: number;
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitions: ReadonlyArray<PartitionDescription>;
+  readonly config: ReadonlyArray<{ readonly name: LogConfigKey; readonly value: unknown; readonly source: ConfigSource }>;
+}
+
+interface Topic {
+  record: TopicRecord;
+  config: LogConfig;
+  logs: Log[];
+}
+
+const PARTITIONS_MAX = 10_000;
+
+export class Broker {
+  readonly dataDir: string;
+  readonly #temporary: boolean;
+  readonly #defaults: LogConfig;
+  readonly #defaultInput: LogConfigInput;
+  readonly #partitionsDefault: number;
+  readonly #options: BrokerOptions;
+  readonly #topics = new Map<string, Topic>();
+  #closed = false;
+
+  private constructor(dataDir: string, temporary: boolean, options: BrokerOptions) {
+    this.dataDir = dataDir;
+    this.#temporary = temporary;
+    this.#options = options;
+    const { 'num.partitions': partitions, ...logDefaults } = options.config ?? {};
+    this.#defaultInput = logDefaults;
+    this.#defaults = resolveLogConfig(logDefaults);
+    this.#partitionsDefault = partitionCount('num.partitions', partitions ?? 1);
+  }
+
+  static async open(options: BrokerOptions = {}): Promise<Broker> {
+    const temporary = options.dataDir === undefined;
+    const dataDir = options.dataDir ?? createTemporaryDataDir();
+    ensureDataDir(dataDir);
+    const broker = new Broker(dataDir, temporary, options);
+    removeInterruptedDeletions(dataDir);
+    for (const record of readTopics(dataDir)) {
+      const config = resolveLogConfig(record.config as LogConfigInput, broker.#defaults);
+      const logs: Log[] = [];
+      for (let partition = 0; partition < record.partitions; partition++) {
+        logs.push(await broker.#openLog(record.name, partition, config));
+      }
+      broker.#topics.set(record.name, { record, config, logs });
+    }
+    return broker;
+  }
+
+  #openLog(topic: string, partition: number, config: LogConfig): Promise<Log> {
+    return Log.open(partitionDirectory(this.dataDir, topic, partition), {
+      config,
+      ...(this.#options.durability === undefined ? {} : { durability: this.#options.durability }),
+      ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
+      ...(this.#options.scheduleTasks === undefined ? {} : { scheduleTasks: this.#options.scheduleTasks }),
+    });
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new EngineError('LOG_CLOSED', `broker at ${this.dataDir} is closed`);
+  }
+
+  #topic(name: string): Topic {
+    this.#ensureOpen();
+    const topic = this.#topics.get(name);
+    if (topic === undefined) {
+      throw new EngineError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}" does not exist; create it first`);
+    }
+    return topic;
+  }
+
+  #persist(): void {
+    writeTopics(this.dataDir, [...this.#topics.values()].map((topic) => topic.record));
+  }
+
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<void> {
+    this.#ensureOpen();
+    validateTopicName(name);
+    if (this.#topics.has(name)) throw new EngineError('TOPIC_EXISTS', `topic "${name}" already exists`);
+    const collision = [...this.#topics.keys()].find((other) => collisionKey(other) === collisionKey(name));
+    if (collision !== undefined) {
+      throw new EngineError(
+        'INVALID_TOPIC',
+        `topic "${name}" collides with "${collision}": names that differ only by '.' and '_' are not allowed together`,
+      );
+    }
+    const partitions = partitionCount('partitions', options.partitions ?? this.#partitionsDefault);
+    const overrides = normaliseOverrides(options.config ?? {});
+    const config = resolveLogConfig(overrides, this.#defaults);
+    const logs: Log[] = [];
+    for (let partition = 0; partition < partitions; partition++) logs.push(await this.#openLog(name, partition, config));
+    this.#topics.set(name, { record: { name, topicId: randomUUID(), partitions, config: overrides }, config, logs });
+    this.#persist();
+  }
+
+  listTopics(): string[] {
+    this.#ensureOpen();
+    return [...this.#topics.keys()].sort();
+  }
+
+  hasTopic(name: string): boolean {
+    return this.#topics.has(name);
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const topic = this.#topic(name);
+    return {
+      name,
+      topicId: topic.record.topicId,
+      partitions: topic.logs.map((log, partition) => ({
+        partition,
+        logStartOffset: log.logStartOffset,
+        logEndOffset: log.logEndOffset,
+        sizeBytes: log.sizeBytes,
+        segments: log.segmentCount,
+      })),
+      config: LOG_CONFIG_KEYS.map((key) => ({
+        name: key,
+        value: topic.config[key],
+        source:
+          key in topic.record.config
+            ? 'TOPIC_CONFIG'
+            : key in this.#defaultInput && this.#defaults[key] !== LOG_CONFIG_DEFAULTS[key]
+              ? 'STATIC_BROKER_CONFIG'
+              : 'DEFAULT_CONFIG',
+      })),
+    };
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const topic = this.#topic(name);
+    this.#topics.delete(name);
+    this.#persist();
+    for (const log of topic.logs) await log.close();
+    for (let partition = 0; partition < topic.logs.length; partition++) {
+      deletePartitionDirectory(this.dataDir, name, partition, topic.record.topicId);
+    }
+  }
+
+  /** Grow a topic to `totalCount` partitions. Kafka never removes partitions: a decrease is refused. */
+  async createPartitions(name: string, totalCount: number): Promise<void> {
+    const topic = this.#topic(name);
+    const current = topic.logs.length;
+    if (!Number.isSafeInteger(totalCount) || totalCount <= current) {
+      throw new EngineError(
+        'INVALID_PARTITIONS',
+        `topic "${name}" has ${current} partitions; the new count must be greater (got ${totalCount}): partitions can be added, never removed`,
+      );
+    }
+    partitionCount('partitions', totalCount);
+    for (let partition = current; partition < totalCount; partition++) {
+      topic.logs.push(await this.#openLog(name, partition, topic.config));
+    }
+    topic.record = { ...topic.record, partitions: totalCount };
+    this.#persist();
+  }
+
+  /** Set (or, with null, remove) per-topic overrides; they take effect without a restart. */
+  alterTopicConfig(name: string, changes: Readonly<Record<string, string | number | null>>): void {
+    const topic = this.#topic(name);
+    const overrides: Record<string, string | number> = { ...topic.record.config };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete overrides[key];
+      else overrides[key] = value;
+    }
+    const normalised = normaliseOverrides(overrides as LogConfigInput);
+    const config = resolveLogConfig(normalised, this.#defaults);
+    for (const log of topic.logs) log.reconfigure(config);
+    topic.config = config;
+    topic.record = { ...topic.record, config: normalised };
+    this.#persist();
+  }
+
+  partitionCount(name: string): number {
+    return this.#topic(name).logs.length;
+  }
+
+  /** The partition's log; embedded code may read and append through it directly. */
+  log(topic: string, partition: number): Log {
+    const logs = this.#topic(topic).logs;
+    const log = logs[partition];
+    if (log === undefined) {
+      throw new EngineError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic "${topic}" has no partition ${partition} (it has ${logs.length}: 0..${logs.length - 1})`,
+      );
+    }
+    return log;
+  }
+
+  append(topic: string, partition: number, batch: Buffer): Promise<AppendResult> {
+    try {
+      return this.log(topic, partition).append(batch);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {
+    return this.log(topic, partition).read(offset, maxBytes);
+  }
+
+  /** Flush every partition, write clean-shutdown state, and remove a temporary data directory. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const topic of this.#topics.values()) for (const log of topic.logs) await log.close();
+    if (this.#temporary) removeDataDir(this.dataDir);
+  }
+}
+
+function partitionCount(key: string, value: unknown): number {
+  const count = typeof value === 'string' ? Number(value) : value;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > PARTITIONS_MAX) {
+    throw new EngineError('INVALID_PARTITIONS', `${key}=${String(value)} is invalid: it must be an integer in [1, ${PARTITIONS_MAX}]`);
+  }
+  return count;
+}
+
+/** Validate overrides on their own and keep them in a JSON-safe form (numbers or strings). */
+function normaliseOverrides(input: LogConfigInput): Record<string, string | number> {
+  resolveLogConfig(input);
+  const output: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    output[key] = Array.isArray(value)
+      ? value.join(',')
+      : typeof value === 'number' && !Number.isFinite(value)
+        ? '9223372036854775807'
+        : typeof value === 'bigint'
+          ? value.toString()
+          : (value as string | number);
+  }
+  return output;
+}
