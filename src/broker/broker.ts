@@ -11,6 +11,8 @@ import {
 } from '../storage/data-dir.js';
 import { Log, type AppendResult, type Durability, type ReadResult } from '../storage/log.js';
 import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
+import { Consumer, type ConsumerOptions } from './consumer.js';
+import { Producer, type ProducerOptions } from './producer.js';
 import { collisionKey, validateTopicName } from './topic-name.js';
 
 /**
@@ -249,6 +251,16 @@ export class Broker {
 
   read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {
     return this.log(topic, partition).read(offset, maxBytes);
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    this.#ensureOpen();
+    return new Producer(this, options);
+  }
+
+  consumer(options: ConsumerOptions = {}): Consumer {
+    this.#ensureOpen();
+    return new Consumer(this, options);
   }
 
   /** Flush every partition, write clean-shutdown state, and remove a temporary data directory. */

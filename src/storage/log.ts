@@ -129,6 +129,8 @@ export class Log extends EventEmitter {
   #segments: LogSegment[];
   #logStartOffset: number;
   #logEndOffset: number;
+  #highWatermark: number;
+  readonly #highWatermarkListeners = new Set<(highWatermark: number) => void>();
   #recoveryPoint: number;
   #pending: PendingAppend[] = [];
   #rollbackState: SegmentState | null = null;
@@ -163,6 +165,7 @@ export class Log extends EventEmitter {
     this.recoveryReport = loaded.report;
     this.#logStartOffset = loaded.report.logStartOffset;
     this.#logEndOffset = loaded.report.logEndOffset;
+    this.#highWatermark = loaded.report.logEndOffset;
     this.#recoveryPoint = loaded.report.recoveryPoint;
     this.#lastFlushMs = clock();
   }
@@ -333,6 +336,7 @@ export class Log extends EventEmitter {
       else if (append.flushAfter) this.flush().then(() => append.resolve(append.result), append.reject);
       else append.resolve(append.result);
     }
+    if (this.durability === 'pagecache') this.#advanceHighWatermark(drained[drained.length - 1]!.result.lastOffset + 1);
     if (this.#syncWaiters.length > 0 && !this.#syncInFlight) this.#startGroupCommit();
   }
 
@@ -368,6 +372,7 @@ export class Log extends EventEmitter {
     this.#active.datasyncFile().then(
       () => {
         for (const append of waiters) append.resolve(append.result);
+        this.#advanceHighWatermark(waiters[waiters.length - 1]!.result.lastOffset + 1);
       },
       (error: unknown) => {
         this.#fail(error, 'fdatasync');
@@ -382,6 +387,27 @@ export class Log extends EventEmitter {
         this.#startGroupCommit();
       }
     });
+  }
+
+  /**
+   * The high watermark: one past the last acknowledged offset (written to the file in page-cache
+   * mode, fsynced in fsync mode). Consumers read below it, so they never see a record whose append
+   * can still fail and be rolled back. Listeners registered with onHighWatermark() are told each
+   * time it moves (long-polling fetches wait on this, not on a timer).
+   */
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  onHighWatermark(listener: (highWatermark: number) => void): () => void {
+    this.#highWatermarkListeners.add(listener);
+    return () => this.#highWatermarkListeners.delete(listener);
+  }
+
+  #advanceHighWatermark(offset: number): void {
+    if (offset <= this.#highWatermark) return;
+    this.#highWatermark = offset;
+    for (const listener of this.#highWatermarkListeners) listener(offset);
   }
 
   #fail(error: unknown, operation: string): void {
@@ -401,7 +427,9 @@ export class Log extends EventEmitter {
     if (this.durability === 'fsync') {
       // Waiters queued for a group commit are covered by this sync of the old segment.
       previous.flush(true);
-      for (const append of this.#syncWaiters.splice(0)) append.resolve(append.result);
+      const covered = this.#syncWaiters.splice(0);
+      for (const append of covered) append.resolve(append.result);
+      if (covered.length > 0) this.#advanceHighWatermark(covered[covered.length - 1]!.result.lastOffset + 1);
     }
     const segment = LogSegment.create(this.directory, this.#logEndOffset, this.#settings, this.#io, this.#clock());
     if (this.durability === 'fsync') this.#io.syncDirectory(this.directory);
@@ -465,9 +493,10 @@ export class Log extends EventEmitter {
   /**
    * Whole stored batches starting with the one that holds `offset`, up to `maxBytes` (at least one
    * batch). Bytes come as stored; each batch's CRC is checked on the way out and a corrupt batch
-   * is never returned (CorruptSegmentError when it would be the first).
+   * is never returned (CorruptSegmentError when it would be the first). `maxOffset` (exclusive,
+   * default the log end offset) bounds what is returned: consumers pass the high watermark.
    */
-  read(offset: number, maxBytes = MiB): ReadResult {
+  read(offset: number, maxBytes = MiB, maxOffset = this.#logEndOffset): ReadResult {
     if (this.#closed) throw new LogClosedError('LOG_CLOSED', `log ${this.directory} is closed`);
     const empty = (): ReadResult => ({
       records: Buffer.alloc(0),
@@ -481,7 +510,7 @@ export class Log extends EventEmitter {
         `offset ${offset} is outside the log [${this.#logStartOffset}, ${this.#logEndOffset}]`,
       );
     }
-    if (offset === this.#logEndOffset) return empty();
+    if (offset >= maxOffset) return empty();
     for (let index = this.#segmentIndexFor(offset); index < this.#segments.length; index++) {
       const segment = this.#segments[index]!;
       if (segment.isEmpty) continue;
@@ -495,6 +524,8 @@ export class Log extends EventEmitter {
         if (corruptionChannel.hasSubscribers) corruptionChannel.publish({ directory: this.directory, error });
         throw error;
       }
+      if (maxOffset < this.#logEndOffset) records = records.subarray(0, bytesBelow(records, maxOffset));
+      if (records.length === 0) return empty();
       const nextOffset = lastOffsetOf(records) + 1;
       return { records, nextOffset, logStartOffset: this.#logStartOffset, logEndOffset: this.#logEndOffset };
     }
@@ -736,6 +767,15 @@ export class Log extends EventEmitter {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+/** Length of the leading batches of `records` that start below `maxOffset`. */
+function bytesBelow(records: Buffer, maxOffset: number): number {
+  let position = 0;
+  while (position < records.length && readInt64(records, position) < maxOffset) {
+    position += records.readInt32BE(position + 8) + 12;
+  }
+  return position;
 }
 
 /** Last offset of the last whole batch in `records` (walking batch lengths). */

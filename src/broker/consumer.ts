@@ -1,0 +1,262 @@
+import { systemClock, type Clock } from '../core/clock.js';
+import { EngineError, OffsetOutOfRangeError } from '../core/errors.js';
+import { decodeRecordBatch } from '../records/record-batch.js';
+import type { Record } from '../records/record.js';
+import type { Log } from '../storage/log.js';
+import { waitForData, type FetchPosition } from './fetcher.js';
+
+/**
+ * The embedded consumer: assign partitions (or, with a group, have them assigned), then poll or
+ * iterate with `for await`. Kafka's fetch settings under Kafka's names and defaults; positions
+ * start from the committed offset when there is one, else from `auto.offset.reset`.
+ *
+ * Consumers read below each partition's high watermark, so they never see a record whose append
+ * can still fail. A fetch that finds nothing waits (long poll) until an append brings at least
+ * fetch.min.bytes or fetch.max.wait.ms passes.
+ */
+export type OffsetReset = 'earliest' | 'latest' | 'none';
+
+export interface ConsumerOptions {
+  readonly 'auto.offset.reset'?: OffsetReset;
+  readonly 'fetch.min.bytes'?: number;
+  readonly 'fetch.max.wait.ms'?: number;
+  readonly 'fetch.max.bytes'?: number;
+  readonly 'max.partition.fetch.bytes'?: number;
+  readonly clock?: Clock;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface FetchedBatch extends TopicPartition {
+  readonly records: ReadonlyArray<Record>;
+  readonly highWatermark: number;
+  /** Position after these records: the offset to commit once they are processed. */
+  readonly nextOffset: number;
+}
+
+/** What the consumer needs from a broker: partition logs, and committed offsets when in a group. */
+export interface ConsumeSource {
+  log(topic: string, partition: number): Log;
+  partitionCount(topic: string): number;
+}
+
+/** Where starting positions come from when a group has committed offsets. */
+export interface CommittedOffsetSource {
+  committed(partitions: ReadonlyArray<TopicPartition>): Map<string, number>;
+}
+
+interface Assignment {
+  readonly topic: string;
+  readonly partition: number;
+  readonly log: Log;
+  position: number | null;
+  paused: boolean;
+}
+
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class Consumer {
+  readonly #source: ConsumeSource;
+  readonly #reset: OffsetReset;
+  readonly #minBytes: number;
+  readonly #maxWaitMs: number;
+  readonly #maxBytes: number;
+  readonly #partitionMaxBytes: number;
+  readonly #clock: Clock;
+  #assignments = new Map<string, Assignment>();
+  #committed: CommittedOffsetSource | null = null;
+  #closed = false;
+  #wake: { aborted: boolean; onAbort?: () => void } | null = null;
+
+  constructor(source: ConsumeSource, options: ConsumerOptions = {}) {
+    this.#source = source;
+    this.#reset = options['auto.offset.reset'] ?? 'latest';
+    if (!['earliest', 'latest', 'none'].includes(this.#reset)) {
+      throw new EngineError('CONFIG_INVALID', `auto.offset.reset=${this.#reset} is invalid: use earliest, latest or none`);
+    }
+    this.#minBytes = setting('fetch.min.bytes', options['fetch.min.bytes'] ?? 1);
+    this.#maxWaitMs = setting('fetch.max.wait.ms', options['fetch.max.wait.ms'] ?? 500);
+    this.#maxBytes = setting('fetch.max.bytes', options['fetch.max.bytes'] ?? 52_428_800);
+    this.#partitionMaxBytes = setting('max.partition.fetch.bytes', options['max.partition.fetch.bytes'] ?? 1_048_576);
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Use committed offsets (a group's) as starting positions. */
+  useCommittedOffsets(source: CommittedOffsetSource | null): void {
+    this.#committed = source;
+  }
+
+  /** Replace the assignment. Positions of partitions kept are kept. */
+  assign(partitions: ReadonlyArray<TopicPartition>): void {
+    this.#ensureOpen();
+    const next = new Map<string, Assignment>();
+    for (const { topic, partition } of partitions) {
+      const key = partitionKey(topic, partition);
+      next.set(key, this.#assignments.get(key) ?? { topic, partition, log: this.#source.log(topic, partition), position: null, paused: false });
+    }
+    this.#assignments = next;
+    this.#interrupt();
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.#assignments.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  seek(topic: string, partition: number, offset: number): void {
+    const assignment = this.#assigned(topic, partition);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new EngineError('OFFSET_OUT_OF_RANGE', `cannot seek ${topic}-${partition} to ${offset}: offsets are integers ≥ 0`);
+    }
+    assignment.position = offset;
+    this.#interrupt();
+  }
+
+  pause(partitions: ReadonlyArray<TopicPartition>): void {
+    for (const { topic, partition } of partitions) this.#assigned(topic, partition).paused = true;
+  }
+
+  resume(partitions: ReadonlyArray<TopicPartition>): void {
+    for (const { topic, partition } of partitions) this.#assigned(topic, partition).paused = false;
+    this.#interrupt();
+  }
+
+  /** The next offset this consumer will read from the partition, or null before its first fetch. */
+  position(topic: string, partition: number): number | null {
+    return this.#assigned(topic, partition).position;
+  }
+
+  #assigned(topic: string, partition: number): Assignment {
+    const assignment = this.#assignments.get(partitionKey(topic, partition));
+    if (assignment === undefined) {
+      throw new EngineError('UNKNOWN_TOPIC_OR_PARTITION', `${topic}-${partition} is not assigned to this consumer`);
+    }
+    return assignment;
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new EngineError('LOG_CLOSED', 'consumer is closed');
+  }
+
+  #interrupt(): void {
+    if (this.#wake !== null) {
+      this.#wake.aborted = true;
+      this.#wake.onAbort?.();
+    }
+  }
+
+  #initialise(assignments: Assignment[]): void {
+    const missing = assignments.filter((assignment) => assignment.position === null);
+    if (missing.length === 0) return;
+    const committed = this.#committed?.committed(missing) ?? new Map<string, number>();
+    for (const assignment of missing) {
+      const offset = committed.get(partitionKey(assignment.topic, assignment.partition));
+      assignment.position = offset ?? this.#resetPosition(assignment);
+    }
+  }
+
+  #resetPosition(assignment: Assignment): number {
+    switch (this.#reset) {
+      case 'earliest':
+        return assignment.log.logStartOffset;
+      case 'latest':
+        return assignment.log.highWatermark;
+      case 'none':
+        throw new EngineError(
+          'OFFSET_OUT_OF_RANGE',
+          `${assignment.topic}-${assignment.partition} has no committed offset (or it is out of range) and ` +
+            'auto.offset.reset=none: commit an offset, seek, or use earliest or latest',
+        );
+    }
+  }
+
+  /**
+   * One fetch: records from every assigned, unpaused partition, up to the byte limits. Waits up
+   * to fetch.max.wait.ms for fetch.min.bytes when nothing is there yet.
+   */
+  async poll(): Promise<FetchedBatch[]> {
+    this.#ensureOpen();
+    const active = [...this.#assignments.values()].filter((assignment) => !assignment.paused);
+    this.#initialise(active);
+    let batches = this.#fetchOnce(active);
+    if (batches.length === 0 && this.#maxWaitMs > 0 && active.length > 0) {
+      const positions: FetchPosition[] = active.map((assignment) => ({ log: assignment.log, offset: assignment.position! }));
+      this.#wake = { aborted: false };
+      await waitForData(positions, this.#minBytes, this.#maxWaitMs, this.#clock, this.#wake);
+      this.#wake = null;
+      if (this.#closed) return [];
+      batches = this.#fetchOnce([...this.#assignments.values()].filter((assignment) => !assignment.paused));
+    }
+    return batches;
+  }
+
+  #fetchOnce(active: Assignment[]): FetchedBatch[] {
+    this.#initialise(active);
+    const batches: FetchedBatch[] = [];
+    let budget = this.#maxBytes;
+    for (const assignment of active) {
+      if (budget <= 0 && batches.length > 0) break;
+      const records = this.#fetchPartition(assignment, Math.min(this.#partitionMaxBytes, Math.max(budget, 1)));
+      if (records === null) continue;
+      budget -= records.bytes;
+      batches.push({
+        topic: assignment.topic,
+        partition: assignment.partition,
+        records: records.records,
+        highWatermark: assignment.log.highWatermark,
+        nextOffset: assignment.position!,
+      });
+    }
+    return batches;
+  }
+
+  #fetchPartition(assignment: Assignment, maxBytes: number): { records: Record[]; bytes: number } | null {
+    const log = assignment.log;
+    let position = assignment.position!;
+    let result;
+    try {
+      result = log.read(position, maxBytes, log.highWatermark);
+    } catch (error) {
+      if (!(error instanceof OffsetOutOfRangeError)) throw error;
+      // Retention moved the log start past us, or we sought past the end: reset as Kafka does.
+      assignment.position = position = this.#resetPosition(assignment);
+      result = log.read(position, maxBytes, log.highWatermark);
+    }
+    if (result.records.length === 0) return null;
+    const records: Record[] = [];
+    let at = 0;
+    while (at < result.records.length) {
+      const decoded = decodeRecordBatch(result.records, at, { crcChecked: true });
+      for (const record of decoded.records) if (record.offset >= position) records.push(record);
+      at += decoded.header.batchLength + 12;
+    }
+    assignment.position = result.nextOffset;
+    if (records.length === 0) return null;
+    return { records, bytes: result.records.length };
+  }
+
+  /** Batches as they arrive, until the consumer is closed. */
+  async *batches(): AsyncGenerator<FetchedBatch> {
+    while (!this.#closed) {
+      for (const batch of await this.poll()) yield batch;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#interrupt();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+function setting(key: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new EngineError('CONFIG_INVALID', `${key}=${value} is invalid: it must be an integer ≥ 0`);
+  }
+  return value;
+}

@@ -1,0 +1,235 @@
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { EngineError } from '../core/errors.js';
+import { encodeRecordBatch } from '../records/record-batch.js';
+import type { RecordHeaderInput, RecordInput } from '../records/record.js';
+import type { AppendResult } from '../storage/log.js';
+import { Partitioner, type NullKeyStrategy } from './partitioner.js';
+
+/**
+ * The embedded producer, in KafkaJS's shape: `send({ topic, messages })`. Records are grouped per
+ * partition into one RecordBatch v2 until `batch.size` bytes or `linger.ms` (Kafka's names and
+ * defaults), then appended; with linger.ms = 0 everything sent in the same tick shares a batch.
+ *
+ * acks: 0 resolves at once with offset -1 (fire and forget, errors are not reported); 1 and all
+ * resolve after the partition log acknowledged the append (with one replica they are the same).
+ */
+export type Acks = 0 | 1 | -1 | 'all';
+
+export interface ProducerOptions {
+  readonly acks?: Acks;
+  readonly 'batch.size'?: number;
+  readonly 'linger.ms'?: number;
+  readonly 'compression.type'?: 'none' | 'lz4' | 'gzip';
+  /** Null-key behaviour: Kafka ≤ 2.3 round-robin (default) or Kafka 3.3+ sticky. */
+  readonly partitioner?: NullKeyStrategy;
+  readonly clock?: Clock;
+}
+
+export interface ProducerMessage {
+  readonly key?: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: Readonly<Record<string, Buffer | string>> | ReadonlyArray<RecordHeaderInput>;
+  readonly partition?: number;
+  readonly timestamp?: number;
+}
+
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  /** The record's offset; -1 with acks=0. */
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+/** Where a producer's batches go: the embedded broker (or, later, a pool-backed one). */
+export interface ProduceTarget {
+  partitionCount(topic: string): number;
+  append(topic: string, partition: number, batch: Buffer): Promise<AppendResult>;
+}
+
+interface PendingRecord {
+  readonly record: RecordInput;
+  readonly resolve: (metadata: RecordMetadata) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Queued {
+  readonly partition: number;
+  readonly timestamp: number;
+  readonly result: Promise<RecordMetadata>;
+}
+
+interface Accumulator {
+  readonly topic: string;
+  readonly partition: number;
+  records: PendingRecord[];
+  bytes: number;
+  timer: TimerHandle | null;
+}
+
+/** Bytes a record adds to a batch, close enough for batch.size decisions. */
+const RECORD_OVERHEAD_BYTES = 21;
+
+export class Producer {
+  readonly #target: ProduceTarget;
+  readonly #acks: Acks;
+  readonly #batchBytes: number;
+  readonly #lingerMs: number;
+  readonly #compression: 'none' | 'lz4' | 'gzip';
+  readonly #clock: Clock;
+  readonly #partitioner: Partitioner;
+  readonly #accumulators = new Map<string, Accumulator>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(target: ProduceTarget, options: ProducerOptions = {}) {
+    this.#target = target;
+    this.#acks = options.acks ?? 'all';
+    if (![0, 1, -1, 'all'].includes(this.#acks)) {
+      throw new EngineError('CONFIG_INVALID', `acks=${String(this.#acks)} is invalid: acks must be 0, 1, -1 or all`);
+    }
+    this.#batchBytes = nonNegativeInteger('batch.size', options['batch.size'] ?? 16_384);
+    this.#lingerMs = nonNegativeInteger('linger.ms', options['linger.ms'] ?? 0);
+    this.#compression = options['compression.type'] ?? 'none';
+    if (!['none', 'lz4', 'gzip'].includes(this.#compression)) {
+      throw new EngineError('CONFIG_INVALID', `compression.type=${this.#compression} is invalid: use none, lz4 or gzip`);
+    }
+    this.#clock = options.clock ?? systemClock;
+    this.#partitioner = new Partitioner(options.partitioner ?? 'round-robin', this.#batchBytes);
+  }
+
+  /** Send records to one topic; resolves with each record's partition and offset, in order. */
+  send(request: { topic: string; messages: ReadonlyArray<ProducerMessage>; acks?: Acks }): Promise<RecordMetadata[]> {
+    if (this.#closed) return Promise.reject(new EngineError('LOG_CLOSED', 'producer is closed'));
+    const acks = request.acks ?? this.#acks;
+    let queued: Queued[];
+    try {
+      const partitionCount = this.#target.partitionCount(request.topic);
+      queued = request.messages.map((message) => this.#enqueue(request.topic, partitionCount, message));
+    } catch (error) {
+      this.#scheduleFlush();
+      return Promise.reject(error as Error);
+    }
+    this.#scheduleFlush();
+    const all = Promise.all(queued.map((entry) => entry.result));
+    if (acks === 0) {
+      all.catch(() => undefined);
+      return Promise.resolve(
+        queued.map((entry) => ({ topic: request.topic, partition: entry.partition, offset: -1, timestamp: entry.timestamp })),
+      );
+    }
+    return all;
+  }
+
+  #enqueue(topic: string, partitionCount: number, message: ProducerMessage): Queued {
+    const keyBytes = message.key === undefined || message.key === null ? null : toBytes(message.key);
+    const valueBytes = message.value === null ? 0 : Buffer.byteLength(message.value);
+    const recordBytes = RECORD_OVERHEAD_BYTES + (keyBytes?.length ?? 0) + valueBytes;
+    const partition = this.#partitioner.partition(topic, partitionCount, keyBytes, message.partition, recordBytes);
+    const record: RecordInput = {
+      key: message.key ?? null,
+      value: message.value,
+      timestamp: message.timestamp ?? this.#clock.nowMs(),
+      ...(message.headers === undefined ? {} : { headers: toHeaders(message.headers) }),
+    };
+    const id = `${topic}\u0000${partition}`;
+    let accumulator = this.#accumulators.get(id);
+    if (accumulator !== undefined && accumulator.bytes + recordBytes > this.#batchBytes && accumulator.records.length > 0) {
+      this.#seal(id, accumulator);
+      accumulator = undefined;
+    }
+    if (accumulator === undefined) {
+      accumulator = { topic, partition, records: [], bytes: 0, timer: null };
+      this.#accumulators.set(id, accumulator);
+      if (this.#lingerMs > 0) {
+        const created = accumulator;
+        accumulator.timer = this.#clock.setTimer(this.#lingerMs, () => {
+          if (this.#accumulators.get(id) === created) this.#seal(id, created);
+        });
+      }
+    }
+    const target = accumulator;
+    const result = new Promise<RecordMetadata>((resolve, reject) => {
+      target.records.push({ record, resolve, reject });
+      target.bytes += recordBytes;
+      if (target.bytes >= this.#batchBytes) this.#seal(id, target);
+    });
+    return { partition, timestamp: record.timestamp ?? -1, result };
+  }
+
+  /** With linger.ms = 0, batches close at the end of the tick in which their records were sent. */
+  #scheduleFlush(): void {
+    if (this.#lingerMs > 0 || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      for (const [id, accumulator] of this.#accumulators) this.#seal(id, accumulator);
+    });
+  }
+
+  #seal(id: string, accumulator: Accumulator): void {
+    if (this.#accumulators.get(id) === accumulator) this.#accumulators.delete(id);
+    accumulator.timer?.cancel();
+    const pending = accumulator.records;
+    if (pending.length === 0) return;
+    accumulator.records = [];
+    let batch: Buffer;
+    try {
+      batch = encodeRecordBatch(
+        pending.map((entry) => entry.record),
+        { compression: this.#compression },
+      );
+    } catch (error) {
+      for (const entry of pending) entry.reject(error as Error);
+      return;
+    }
+    const append = this.#target.append(accumulator.topic, accumulator.partition, batch).then(
+      (result) => {
+        pending.forEach((entry, index) => {
+          entry.resolve({
+            topic: accumulator.topic,
+            partition: accumulator.partition,
+            offset: result.baseOffset + index,
+            timestamp: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : (entry.record.timestamp ?? -1),
+          });
+        });
+      },
+      (error: unknown) => {
+        for (const entry of pending) entry.reject(error as Error);
+      },
+    );
+    this.#inFlight.add(append);
+    void append.finally(() => this.#inFlight.delete(append));
+  }
+
+  /** Send every open batch now and wait for all appends in flight. */
+  async flush(): Promise<void> {
+    for (const [id, accumulator] of this.#accumulators) this.#seal(id, accumulator);
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+  }
+}
+
+function nonNegativeInteger(key: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new EngineError('CONFIG_INVALID', `${key}=${value} is invalid: it must be an integer ≥ 0`);
+  }
+  return value;
+}
+
+function toBytes(value: Buffer | string): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+function toHeaders(
+  headers: Readonly<Record<string, Buffer | string>> | ReadonlyArray<RecordHeaderInput>,
+): ReadonlyArray<RecordHeaderInput> {
+  if (Array.isArray(headers)) return headers as ReadonlyArray<RecordHeaderInput>;
+  return Object.entries(headers as Readonly<Record<string, Buffer | string>>).map(([key, value]) => ({ key, value }));
+}

@@ -1,0 +1,258 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { Broker } from '../../src/broker/broker.js';
+import { partitionForKey } from '../../src/broker/murmur2.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../../src/records/record-batch.js';
+
+let brokers: Broker[] = [];
+afterEach(async () => {
+  for (const broker of brokers) await broker.close();
+  brokers = [];
+});
+
+async function openBroker(clock?: ManualClock): Promise<Broker> {
+  const broker = await Broker.open({ scheduleTasks: false, ...(clock === undefined ? {} : { clock: () => clock.nowMs() }) });
+  brokers.push(broker);
+  return broker;
+}
+
+describe('Producer', () => {
+  test('7 keyless records on a 3-partition topic go round-robin: 0,1,2,0,1,2,0', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 3 });
+    const producer = broker.producer();
+    const sent = await producer.send({ topic: 't', messages: Array.from({ length: 7 }, (_, index) => ({ value: `v${index}` })) });
+    expect(sent.map((metadata) => metadata.partition)).toEqual([0, 1, 2, 0, 1, 2, 0]);
+    expect(sent.map((metadata) => metadata.offset)).toEqual([0, 0, 0, 1, 1, 1, 2]);
+  });
+
+  test('the same key always lands on the same partition, the one murmur2 picks', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 5 });
+    const producer = broker.producer();
+    for (let round = 0; round < 3; round++) {
+      const sent = await producer.send({ topic: 't', messages: ['alpha', 'beta', 'gamma', 'foobar'].map((key) => ({ key, value: 'x' })) });
+      expect(sent.map((metadata) => metadata.partition)).toEqual(
+        ['alpha', 'beta', 'gamma', 'foobar'].map((key) => partitionForKey(Buffer.from(key), 5)),
+      );
+    }
+  });
+
+  test('an explicit partition wins over the key, and a missing one is a clear error', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 2 });
+    const producer = broker.producer();
+    const [sent] = await producer.send({ topic: 't', messages: [{ key: 'foobar', value: 'x', partition: 1 }] });
+    expect(sent!.partition).toBe(1);
+    await expect(producer.send({ topic: 't', messages: [{ value: 'x', partition: 2 }] })).rejects.toThrow(/partition 2 does not exist/);
+    await expect(producer.send({ topic: 'missing', messages: [{ value: 'x' }] })).rejects.toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
+  });
+
+  test('the sticky option keeps keyless records on one partition until batch.size bytes went there', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 3 });
+    const producer = broker.producer({ partitioner: 'sticky', 'batch.size': 1000 });
+    const sent = await producer.send({ topic: 't', messages: Array.from({ length: 40 }, () => ({ value: 'x'.repeat(79) })) });
+    const partitions = sent.map((metadata) => metadata.partition);
+    // 100 bytes a record: ten records per partition before moving on.
+    for (let start = 0; start < 40; start += 10) expect(new Set(partitions.slice(start, start + 10)).size).toBe(1);
+    expect(partitions[9]).not.toBe(partitions[10]);
+  });
+
+  test('records sent in one tick share one batch; batch.size closes a batch early', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer({ 'batch.size': 500 });
+    await producer.send({ topic: 't', messages: Array.from({ length: 20 }, (_, index) => ({ value: `value-${index}`.padEnd(50) })) });
+    const log = broker.log('t', 0);
+    const batches: number[] = [];
+    let offset = 0;
+    while (offset < log.logEndOffset) {
+      const read = log.read(offset, 1);
+      batches.push(decodeRecordBatch(read.records).records.length);
+      offset = read.nextOffset;
+    }
+    expect(batches.reduce((sum, count) => sum + count, 0)).toBe(20);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(7);
+  });
+
+  test('linger.ms holds a batch open until the clock passes it', async () => {
+    const clock = new ManualClock();
+    const broker = await openBroker(clock);
+    await broker.createTopic('t');
+    const producer = broker.producer({ 'linger.ms': 50, clock });
+    const first = producer.send({ topic: 't', messages: [{ value: 'a' }] });
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = producer.send({ topic: 't', messages: [{ value: 'b' }] });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(broker.log('t', 0).logEndOffset).toBe(0);
+    clock.advance(50);
+    const [[a], [b]] = await Promise.all([first, second]);
+    expect([a!.offset, b!.offset]).toEqual([0, 1]);
+    expect(broker.log('t', 0).read(0).nextOffset).toBe(2);
+  });
+
+  test('acks=0 answers at once with offset -1, and the records are still written', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer({ acks: 0 });
+    const sent = await producer.send({ topic: 't', messages: [{ value: 'fire' }, { value: 'forget' }] });
+    expect(sent.map((metadata) => metadata.offset)).toEqual([-1, -1]);
+    await producer.flush();
+    expect(broker.log('t', 0).logEndOffset).toBe(2);
+  });
+
+  test('lz4 batches round-trip keys, values, headers and timestamps', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer({ 'compression.type': 'lz4' });
+    await producer.send({
+      topic: 't',
+      messages: [{ key: 'k', value: Buffer.from([0, 1, 2, 255]), headers: { trace: 'abc', bin: Buffer.from([9]) }, timestamp: 1234 }],
+    });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const [batch] = await consumer.poll();
+    const record = batch!.records[0]!;
+    expect(record.key!.toString()).toBe('k');
+    expect([...record.value!]).toEqual([0, 1, 2, 255]);
+    expect(record.headers.map((header) => [header.key, header.value!.toString('hex')])).toEqual([
+      ['trace', Buffer.from('abc').toString('hex')],
+      ['bin', '09'],
+    ]);
+    expect(record.timestamp).toBe(1234);
+  });
+});
+
+describe('Consumer', () => {
+  test('auto.offset.reset decides where a partition without a position starts', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    await broker.producer().send({ topic: 't', messages: [{ value: 'old' }] });
+    const earliest = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    earliest.assign([{ topic: 't', partition: 0 }]);
+    expect((await earliest.poll())[0]!.records[0]!.value!.toString()).toBe('old');
+    const latest = broker.consumer({ 'auto.offset.reset': 'latest', 'fetch.max.wait.ms': 0 });
+    latest.assign([{ topic: 't', partition: 0 }]);
+    expect(await latest.poll()).toEqual([]);
+    expect(latest.position('t', 0)).toBe(1);
+    const none = broker.consumer({ 'auto.offset.reset': 'none', 'fetch.max.wait.ms': 0 });
+    none.assign([{ topic: 't', partition: 0 }]);
+    await expect(none.poll()).rejects.toThrow(/no committed offset .* auto\.offset\.reset=none/);
+  });
+
+  test('a waiting consumer is woken by the next append, not by a timer', async () => {
+    const clock = new ManualClock();
+    const broker = await openBroker(clock);
+    await broker.createTopic('t');
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 60_000, clock });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const polled = consumer.poll();
+    await new Promise((resolve) => setImmediate(resolve));
+    await broker.producer().send({ topic: 't', messages: [{ value: 'wake up' }] });
+    const batches = await polled;
+    expect(batches[0]!.records[0]!.value!.toString()).toBe('wake up');
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  test('fetch.max.wait.ms ends a long poll that finds nothing', async () => {
+    const clock = new ManualClock();
+    const broker = await openBroker(clock);
+    await broker.createTopic('t');
+    const consumer = broker.consumer({ 'fetch.max.wait.ms': 500, clock });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const polled = consumer.poll();
+    clock.advance(499);
+    let settled = false;
+    void polled.then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    clock.advance(1);
+    expect(await polled).toEqual([]);
+  });
+
+  test('fetch.min.bytes keeps a poll waiting until enough bytes arrived', async () => {
+    const clock = new ManualClock();
+    const broker = await openBroker(clock);
+    await broker.createTopic('t');
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.min.bytes': 400, 'fetch.max.wait.ms': 60_000, clock });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const producer = broker.producer();
+    const polled = consumer.poll();
+    let settled = false;
+    void polled.then(() => (settled = true));
+    await producer.send({ topic: 't', messages: [{ value: 'x'.repeat(100) }] });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    await producer.send({ topic: 't', messages: [{ value: 'x'.repeat(300) }] });
+    const batches = await polled;
+    expect(batches[0]!.records.length).toBe(2);
+  });
+
+  test('max.partition.fetch.bytes bounds a fetch but always returns at least one batch', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer();
+    for (let index = 0; index < 5; index++) await producer.send({ topic: 't', messages: [{ value: 'y'.repeat(200) }] });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'max.partition.fetch.bytes': 10, 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const counts: number[] = [];
+    for (let round = 0; round < 5; round++) counts.push((await consumer.poll())[0]!.records.length);
+    expect(counts).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  test('seek, pause and resume move and stop a partition', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 2 });
+    const producer = broker.producer();
+    await producer.send({ topic: 't', messages: [0, 1, 2, 3].map((index) => ({ value: `p0-${index}`, partition: 0 })) });
+    await producer.send({ topic: 't', messages: [{ value: 'p1-0', partition: 1 }] });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    consumer.pause([{ topic: 't', partition: 0 }]);
+    expect((await consumer.poll()).map((batch) => batch.partition)).toEqual([1]);
+    consumer.resume([{ topic: 't', partition: 0 }]);
+    consumer.seek('t', 0, 2);
+    const [batch] = await consumer.poll();
+    expect(batch!.records.map((record) => record.value!.toString())).toEqual(['p0-2', 'p0-3']);
+    expect(batch!.nextOffset).toBe(4);
+  });
+
+  test('consumers do not see an append before it is acknowledged', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const log = broker.log('t', 0);
+    const pending = log.append(encodeRecordBatch([{ value: 'not yet' }]));
+    // Same tick: the record is in the log (log end offset 1) but not yet written, so not acknowledged.
+    expect(log.logEndOffset).toBe(1);
+    expect(log.highWatermark).toBe(0);
+    expect(await consumer.poll()).toEqual([]);
+    await pending;
+    expect(log.highWatermark).toBe(1);
+    expect((await consumer.poll())[0]!.records.length).toBe(1);
+  });
+
+  test('for await yields batches as they arrive and stops at close', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer();
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 50 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const batch of consumer.batches()) {
+        for (const record of batch.records) seen.push(record.value!.toString());
+        if (seen.length >= 3) await consumer.close();
+      }
+    })();
+    await producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.send({ topic: 't', messages: [{ value: 'c' }] });
+    await reading;
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+});
