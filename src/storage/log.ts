@@ -11,7 +11,15 @@ import {
   StorageError,
 } from '../core/errors.js';
 import { MiB } from '../core/units.js';
-import { LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET, RECORDS_COUNT_OFFSET } from '../records/batch-layout.js';
+import {
+  BASE_SEQUENCE_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+} from '../records/batch-layout.js';
 import { readInt64 } from '../records/int64.js';
 import type { Record } from '../records/record.js';
 import {
@@ -33,6 +41,12 @@ import {
   RECOVERY_POINT_CHECKPOINT_FILE,
 } from './file-names.js';
 import { loadSegments, type RecoveryReport } from './log-loader.js';
+import {
+  PRODUCER_ID_EXPIRATION_MS_DEFAULT,
+  ProducerStateTable,
+  type BatchIdentity,
+  type BatchMetadata,
+} from './producer-state.js';
 import { decideRetention, type RetentionReason } from './retention.js';
 import { LogSegment, type SegmentSettings, type SegmentState } from './segment.js';
 
@@ -132,6 +146,8 @@ export class Log extends EventEmitter {
   #highWatermark: number;
   readonly #highWatermarkListeners = new Set<(highWatermark: number) => void>();
   #recoveryPoint: number;
+  readonly #producers = new ProducerStateTable();
+  readonly #idempotentInFlight = new Map<number, Promise<AppendResult>>();
   #pending: PendingAppend[] = [];
   #rollbackState: SegmentState | null = null;
   #drainScheduled = false;
@@ -168,6 +184,12 @@ export class Log extends EventEmitter {
     this.#highWatermark = loaded.report.logEndOffset;
     this.#recoveryPoint = loaded.report.recoveryPoint;
     this.#lastFlushMs = clock();
+    try {
+      this.#rebuildProducerState(clock());
+    } catch {
+      // Damaged headers were already reported by recovery or will be refused on read; the
+      // producer state of what cannot be read is simply not known (any sequence is accepted).
+    }
   }
 
   /** Open (or create) the log in `directory`, recovering it if it was not closed cleanly. */
@@ -259,6 +281,9 @@ export class Log extends EventEmitter {
     const nowMs = this.#clock();
     const logAppendTimeMs = this.#config['message.timestamp.type'] === 'LogAppendTime' ? nowMs : -1;
     const maxTimestamp = logAppendTimeMs >= 0 ? logAppendTimeMs : readInt64(batch, MAX_TIMESTAMP_OFFSET);
+    const identity = batchIdentity(batch);
+    const sequence = this.#producers.check(identity);
+    if (sequence.kind === 'duplicate') return this.#answerDuplicate(sequence.original, count);
     const baseOffset = this.#logEndOffset;
     const lastOffset = baseOffset + lastOffsetDelta;
     const segmentBytes = this.#config['segment.bytes'];
@@ -269,15 +294,57 @@ export class Log extends EventEmitter {
     if (this.#pending.length === 0) this.#rollbackState = active.snapshot();
     active.append(batch, { baseOffset, lastOffset, maxTimestamp, leaderEpoch: this.#leaderEpoch, logAppendTimeMs });
     this.#logEndOffset = lastOffset + 1;
+    this.#producers.update(identity, baseOffset, maxTimestamp);
     const result: AppendResult = { baseOffset, lastOffset, recordsCount: count, logAppendTimeMs };
     const flushAfter = this.#logEndOffset - this.#recoveryPoint >= this.#config['flush.messages'];
-    return new Promise<AppendResult>((resolve, reject) => {
+    const acknowledged = new Promise<AppendResult>((resolve, reject) => {
       this.#pending.push({ result, resolve, reject, flushAfter });
       if (!this.#drainScheduled) {
         this.#drainScheduled = true;
         queueMicrotask(() => this.#drainPending());
       }
     });
+    if (identity.producerId >= 0) {
+      this.#idempotentInFlight.set(baseOffset, acknowledged);
+      const forget = (): void => void this.#idempotentInFlight.delete(baseOffset);
+      acknowledged.then(forget, forget);
+    }
+    return acknowledged;
+  }
+
+  /**
+   * A retried batch of an idempotent producer: nothing is written; the answer is the original
+   * batch's offsets, once the original is acknowledged (or its failure, if it fails).
+   */
+  #answerDuplicate(original: BatchMetadata, count: number): Promise<AppendResult> {
+    const result: AppendResult = {
+      baseOffset: original.firstOffset,
+      lastOffset: original.lastOffset,
+      recordsCount: count,
+      logAppendTimeMs: this.#config['message.timestamp.type'] === 'LogAppendTime' ? original.timestampMs : -1,
+    };
+    const inFlight = this.#idempotentInFlight.get(original.firstOffset);
+    return inFlight === undefined ? Promise.resolve(result) : inFlight.then(() => result);
+  }
+
+  /** Rebuild idempotent-producer state from the batch headers of segments young enough to matter. */
+  #rebuildProducerState(nowMs: number): void {
+    for (const segment of this.#segments) {
+      if (segment.isEmpty) continue;
+      if (segment.maxTimestamp >= 0 && nowMs - segment.maxTimestamp > PRODUCER_ID_EXPIRATION_MS_DEFAULT) continue;
+      let location = segment.findBatch(-1, { position: 0, previousLastOffset: null });
+      while (location !== null) {
+        const header = segment.read(location.position, RECORD_BATCH_OVERHEAD);
+        const identity = batchIdentity(header);
+        if (identity.producerId >= 0) {
+          if (this.#producers.check(identity).kind === 'append') {
+            this.#producers.update(identity, location.baseOffset, location.maxTimestamp);
+          }
+        }
+        const after = { position: location.position + location.batchBytes, previousLastOffset: location.lastOffset };
+        location = segment.findBatch(-1, after);
+      }
+    }
   }
 
   #validate(batch: Buffer): void {
@@ -347,6 +414,7 @@ export class Log extends EventEmitter {
     assert(state !== null, 'pending appends without a rollback state');
     this.#active.restore(state);
     this.#logEndOffset = state.nextOffset;
+    this.#producers.truncateFrom(state.nextOffset);
     this.#pending = [];
     this.#rollbackState = null;
     const storageError = new StorageError('STORAGE_ERROR', `write to ${this.directory} failed; nothing was acknowledged`, {
@@ -710,6 +778,7 @@ export class Log extends EventEmitter {
       try {
         this.deleteOldSegments();
         this.compact();
+        this.#producers.expire(this.#clock(), PRODUCER_ID_EXPIRATION_MS_DEFAULT);
       } catch (error) {
         this.emit('error', error);
       }
@@ -767,6 +836,15 @@ export class Log extends EventEmitter {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+function batchIdentity(batch: Buffer): BatchIdentity {
+  return {
+    producerId: readInt64(batch, PRODUCER_ID_OFFSET),
+    producerEpoch: batch.readInt16BE(PRODUCER_EPOCH_OFFSET),
+    baseSequence: batch.readInt32BE(BASE_SEQUENCE_OFFSET),
+    lastOffsetDelta: batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
+  };
 }
 
 /** Length of the leading batches of `records` that start below `maxOffset`. */
