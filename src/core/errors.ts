@@ -31,6 +31,25 @@ export const ERROR_CODES = [
   'TOPIC_EXISTS',
   'UNKNOWN_TOPIC_OR_PARTITION',
   'INVALID_PARTITIONS',
+  'INVALID_PRODUCER_EPOCH',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  // Consumer groups: consumer-protocol structs and __consumer_offsets records.
+  'MALFORMED_GROUP_DATA', // decode: truncated bytes, an impossible length or count, bad version
+  'INVALID_GROUP_DATA', // encode: a value that does not fit its field (e.g. string > 32767 bytes)
+  // Group coordinator (classic protocol); Kafka's names, mapped to Kafka numbers in groups/group-errors.ts.
+  'COORDINATOR_NOT_AVAILABLE',
+  'ILLEGAL_GENERATION',
+  'INCONSISTENT_GROUP_PROTOCOL',
+  'INVALID_GROUP_ID',
+  'UNKNOWN_MEMBER_ID',
+  'INVALID_SESSION_TIMEOUT',
+  'REBALANCE_IN_PROGRESS',
+  'OFFSET_METADATA_TOO_LARGE',
+  'NON_EMPTY_GROUP',
+  'GROUP_ID_NOT_FOUND',
+  'MEMBER_ID_REQUIRED',
+  'GROUP_MAX_SIZE_REACHED',
+  'FENCED_INSTANCE_ID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
