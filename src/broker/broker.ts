@@ -10,6 +10,7 @@ import {
   removeInterruptedDeletions,
 } from '../storage/data-dir.js';
 import { Log, type AppendResult, type Durability, type ReadResult } from '../storage/log.js';
+import { ProducerIdAllocator } from '../storage/producer-ids.js';
 import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { Producer, type ProducerOptions } from './producer.js';
@@ -71,6 +72,7 @@ export class Broker {
   readonly #partitionsDefault: number;
   readonly #options: BrokerOptions;
   readonly #topics = new Map<string, Topic>();
+  #producerIds: ProducerIdAllocator | null = null;
   #closed = false;
 
   private constructor(dataDir: string, temporary: boolean, options: BrokerOptions) {
@@ -251,6 +253,13 @@ export class Broker {
 
   read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {
     return this.log(topic, partition).read(offset, maxBytes);
+  }
+
+  /** Kafka's InitProducerId for an idempotent producer: a new producer id, epoch 0. */
+  initProducerId(): { producerId: number; producerEpoch: number } {
+    this.#ensureOpen();
+    this.#producerIds ??= new ProducerIdAllocator(this.dataDir);
+    return { producerId: this.#producerIds.allocate(), producerEpoch: 0 };
   }
 
   producer(options: ProducerOptions = {}): Producer {

@@ -22,6 +22,11 @@ export interface ProducerOptions {
   readonly 'compression.type'?: 'none' | 'lz4' | 'gzip';
   /** Null-key behaviour: Kafka ≤ 2.3 round-robin (default) or Kafka 3.3+ sticky. */
   readonly partitioner?: NullKeyStrategy;
+  /** Default true with acks=all (Kafka 3.0+): producer id, epoch and sequences, so retries are not written twice. */
+  readonly 'enable.idempotence'?: boolean;
+  readonly retries?: number;
+  readonly 'retry.backoff.ms'?: number;
+  readonly 'delivery.timeout.ms'?: number;
   readonly clock?: Clock;
 }
 
@@ -45,6 +50,7 @@ export interface RecordMetadata {
 export interface ProduceTarget {
   partitionCount(topic: string): number;
   append(topic: string, partition: number, batch: Buffer): Promise<AppendResult>;
+  initProducerId(): { producerId: number; producerEpoch: number };
 }
 
 interface PendingRecord {
@@ -82,6 +88,12 @@ export class Producer {
   readonly #inFlight = new Set<Promise<unknown>>();
   #flushScheduled = false;
   #closed = false;
+  readonly #idempotent: boolean;
+  readonly #retries: number;
+  readonly #retryBackoffMs: number;
+  readonly #deliveryTimeoutMs: number;
+  #producerId: { producerId: number; producerEpoch: number } | null = null;
+  readonly #sequences = new Map<string, number>();
 
   constructor(target: ProduceTarget, options: ProducerOptions = {}) {
     this.#target = target;
@@ -97,6 +109,14 @@ export class Producer {
     }
     this.#clock = options.clock ?? systemClock;
     this.#partitioner = new Partitioner(options.partitioner ?? 'round-robin', this.#batchBytes);
+    const acksAll = this.#acks === 'all' || this.#acks === -1;
+    this.#idempotent = options['enable.idempotence'] ?? acksAll;
+    if (this.#idempotent && !acksAll) {
+      throw new EngineError('CONFIG_INVALID', `enable.idempotence=true needs acks=all (got acks=${String(this.#acks)})`);
+    }
+    this.#retries = nonNegativeInteger('retries', options.retries ?? 2_147_483_647);
+    this.#retryBackoffMs = nonNegativeInteger('retry.backoff.ms', options['retry.backoff.ms'] ?? 100);
+    this.#deliveryTimeoutMs = nonNegativeInteger('delivery.timeout.ms', options['delivery.timeout.ms'] ?? 120_000);
   }
 
   /** Send records to one topic; resolves with each record's partition and offset, in order. */
@@ -178,13 +198,14 @@ export class Producer {
     try {
       batch = encodeRecordBatch(
         pending.map((entry) => entry.record),
-        { compression: this.#compression },
+        { compression: this.#compression, ...this.#sequenceFields(id, pending.length) },
       );
     } catch (error) {
       for (const entry of pending) entry.reject(error as Error);
       return;
     }
-    const append = this.#target.append(accumulator.topic, accumulator.partition, batch).then(
+    const deadlineMs = this.#clock.nowMs() + this.#deliveryTimeoutMs;
+    const append = this.#appendWithRetries(accumulator.topic, accumulator.partition, batch, 0, deadlineMs).then(
       (result) => {
         pending.forEach((entry, index) => {
           entry.resolve({
@@ -201,6 +222,33 @@ export class Producer {
     );
     this.#inFlight.add(append);
     void append.finally(() => this.#inFlight.delete(append));
+  }
+
+  /** An idempotent batch carries the producer id, epoch and the partition's next sequence. */
+  #sequenceFields(id: string, count: number): { producerId?: number; producerEpoch?: number; baseSequence?: number } {
+    if (!this.#idempotent) return {};
+    this.#producerId ??= this.#target.initProducerId();
+    const baseSequence = this.#sequences.get(id) ?? 0;
+    const next = baseSequence + count;
+    this.#sequences.set(id, next > 2_147_483_647 ? next - 2_147_483_648 : next);
+    return { producerId: this.#producerId.producerId, producerEpoch: this.#producerId.producerEpoch, baseSequence };
+  }
+
+  /**
+   * Append, retrying retriable failures (a failed write, for instance) with the same bytes after
+   * retry.backoff.ms, up to `retries` times and within delivery.timeout.ms. With idempotence a
+   * retry of a batch that was in fact written is answered with its original offsets.
+   */
+  async #appendWithRetries(topic: string, partition: number, batch: Buffer, attempt: number, deadlineMs: number): Promise<AppendResult> {
+    try {
+      return await this.#target.append(topic, partition, batch);
+    } catch (error) {
+      const retriable = error instanceof EngineError && error.retriable;
+      const timeLeftMs = deadlineMs - this.#clock.nowMs();
+      if (!retriable || attempt >= this.#retries || timeLeftMs <= this.#retryBackoffMs) throw error;
+      await new Promise<void>((resolve) => this.#clock.setTimer(this.#retryBackoffMs, resolve));
+      return this.#appendWithRetries(topic, partition, batch, attempt + 1, deadlineMs);
+    }
   }
 
   /** Send every open batch now and wait for all appends in flight. */

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { partitionForKey } from '../../src/broker/murmur2.js';
+import { Producer } from '../../src/broker/producer.js';
+import { EngineError } from '../../src/core/errors.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/records/record-batch.js';
 
@@ -254,5 +257,51 @@ describe('Consumer', () => {
     await producer.send({ topic: 't', messages: [{ value: 'c' }] });
     await reading;
     expect(seen).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('Idempotent producer', () => {
+  test('a batch whose acknowledgement was lost is retried and written exactly once', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    let loseNextAck = true;
+    const target = {
+      partitionCount: (topic: string) => broker.partitionCount(topic),
+      initProducerId: () => broker.initProducerId(),
+      append: async (topic: string, partition: number, batch: Buffer) => {
+        const result = await broker.append(topic, partition, batch);
+        if (loseNextAck) {
+          loseNextAck = false;
+          throw new EngineError('STORAGE_ERROR', 'acknowledgement lost on the way back', { retriable: true });
+        }
+        return result;
+      },
+    };
+    const producer = new Producer(target, { 'retry.backoff.ms': 0 });
+    const sent = await producer.send({ topic: 't', messages: [{ value: 'once' }, { value: 'only' }] });
+    expect(sent.map((metadata) => metadata.offset)).toEqual([0, 1]);
+    await producer.send({ topic: 't', messages: [{ value: 'next' }] });
+    const values = broker.log('t', 0).readRecords(0).records.map((record) => record.value!.toString());
+    expect(values).toEqual(['once', 'only', 'next']);
+  });
+
+  test('producer ids are unique across restarts', async () => {
+    const directory = makeTempDir();
+    try {
+      let broker = await Broker.open({ dataDir: directory.path, scheduleTasks: false });
+      const first = broker.initProducerId().producerId;
+      await broker.close();
+      broker = await Broker.open({ dataDir: directory.path, scheduleTasks: false });
+      expect(broker.initProducerId().producerId).toBeGreaterThan(first);
+      await broker.close();
+    } finally {
+      directory.remove();
+    }
+  });
+
+  test('without acks=all, idempotence must be off', async () => {
+    const broker = await openBroker();
+    expect(() => broker.producer({ acks: 1, 'enable.idempotence': true })).toThrow(/needs acks=all/);
+    expect(() => broker.producer({ acks: 1 })).not.toThrow();
   });
 });
