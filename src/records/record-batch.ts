@@ -33,6 +33,7 @@ import { codecId, codecName, compressRecords, decompressRecords } from './compre
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
 import type { CompressionCodec, Record, RecordHeader, RecordInput } from './record.js';
+import { walkRecords } from './record-walk.js';
 import { ByteCursor, readVarint, readVarlong, varintBytes, varlongBytes, writeVarint, writeVarlong } from './varint.js';
 
 /**
@@ -353,6 +354,7 @@ export function forEachRecord(
   const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0;
   const maxTimestamp = logAppendTime ? readInt64(buffer, position + MAX_TIMESTAMP_OFFSET) : 0;
   const section = recordsSection(buffer, position, batchBytes, decompressedBytesLimit);
+  if (visit === undefined) return walkRecords(section, count, lastOffsetDelta, baseOffset);
   const cursor = new ByteCursor(section, 0, section.length);
   let previousOffsetDelta = -1;
   let nullKeyCount = 0;

@@ -153,6 +153,7 @@ export class Log extends EventEmitter {
   #drainScheduled = false;
   #syncWaiters: PendingAppend[] = [];
   #syncInFlight = false;
+  #syncScheduled = false;
   #flushChain: Promise<void> = Promise.resolve();
   #lastFlushMs: number;
   #failure: StorageError | null = null;
@@ -404,7 +405,7 @@ export class Log extends EventEmitter {
       else append.resolve(append.result);
     }
     if (this.durability === 'pagecache') this.#advanceHighWatermark(drained[drained.length - 1]!.result.lastOffset + 1);
-    if (this.#syncWaiters.length > 0 && !this.#syncInFlight) this.#startGroupCommit();
+    this.#scheduleGroupCommit();
   }
 
   /** A write failed (ENOSPC, EIO): undo the appends it carried and fail them. Nothing acked is lost. */
@@ -433,6 +434,20 @@ export class Log extends EventEmitter {
     }
   }
 
+  /**
+   * Start the next fdatasync once the current macrotask is done, so that every append made in it
+   * (each appender resuming after its previous ack, for instance) joins the same sync instead of
+   * the first one syncing alone.
+   */
+  #scheduleGroupCommit(): void {
+    if (this.#syncWaiters.length === 0 || this.#syncInFlight || this.#syncScheduled) return;
+    this.#syncScheduled = true;
+    setImmediate(() => {
+      this.#syncScheduled = false;
+      if (this.#syncWaiters.length > 0 && !this.#syncInFlight && !this.#closed) this.#startGroupCommit();
+    });
+  }
+
   #startGroupCommit(): void {
     this.#syncInFlight = true;
     const waiters = this.#syncWaiters;
@@ -452,7 +467,7 @@ export class Log extends EventEmitter {
       if (this.#failure !== null) {
         for (const append of this.#syncWaiters.splice(0)) append.reject(this.#failure);
       } else {
-        this.#startGroupCommit();
+        this.#scheduleGroupCommit();
       }
     });
   }
@@ -533,6 +548,8 @@ export class Log extends EventEmitter {
     if (this.#failure !== null) throw this.#failure;
     this.#drainNow();
     const upTo = this.#logEndOffset;
+    // Appends waiting for a group commit are covered by this flush's syncs.
+    const covered = this.#syncWaiters.splice(0);
     const dirty = this.#segments.filter((segment) => segment.nextOffset > this.#recoveryPoint || segment === this.#active);
     try {
       for (const segment of dirty) {
@@ -545,8 +562,11 @@ export class Log extends EventEmitter {
       }
     } catch (error) {
       this.#fail(error, 'flush');
+      for (const append of covered) append.reject(this.#failure!);
       throw this.#failure!;
     }
+    for (const append of covered) append.resolve(append.result);
+    if (covered.length > 0) this.#advanceHighWatermark(covered[covered.length - 1]!.result.lastOffset + 1);
     if (this.#closed) return;
     if (upTo > this.#recoveryPoint) this.#recoveryPoint = upTo;
     this.#lastFlushMs = this.#clock();
@@ -814,7 +834,7 @@ export class Log extends EventEmitter {
     } catch {
       clean = false;
     }
-    while (this.#syncInFlight) await new Promise((resolve) => setImmediate(resolve));
+    while (this.#syncInFlight || this.#syncScheduled) await new Promise((resolve) => setImmediate(resolve));
     this.#closed = true;
     for (const append of [...this.#pending, ...this.#syncWaiters]) {
       append.reject(new LogClosedError('LOG_CLOSED', `log ${this.directory} closed before the append was acknowledged`));
