@@ -31,3 +31,14 @@ export {
   StorageError,
 } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
+export { Broker } from './broker/broker.js';
+export type { BrokerOptions, CreateTopicOptions, TopicDescription, PartitionDescription, ConfigSource } from './broker/broker.js';
+export { Producer } from './broker/producer.js';
+export type { ProducerOptions, ProducerMessage, RecordMetadata, Acks } from './broker/producer.js';
+export { Consumer } from './broker/consumer.js';
+export type { ConsumerOptions, FetchedBatch, TopicPartition, OffsetReset } from './broker/consumer.js';
+export { ConsumerGroups, GroupConsumer } from './groups/consumer-groups.js';
+export type { ConsumerGroupsOptions, GroupConsumerOptions } from './groups/consumer-groups.js';
+export { GroupCoordinator } from './groups/coordinator.js';
+export { ManualClock, systemClock } from './core/clock.js';
+export type { Clock, TimerHandle } from './core/clock.js';

@@ -1,0 +1,157 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { Broker } from '../../src/broker/broker.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { ConsumerGroups, type GroupConsumer } from '../../src/groups/consumer-groups.js';
+import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
+
+/**
+ * Consumer groups end to end through the embedded API, with a manual clock: heartbeats, session
+ * timeouts and rebalances happen when the test moves time, never by sleeping.
+ */
+let cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+const SESSION_TIMEOUT_MS = 10_000;
+const HEARTBEAT_MS = 3000;
+
+async function setup(partitions: number, dataDir?: string) {
+  const clock = new ManualClock();
+  const broker = await Broker.open({ scheduleTasks: false, clock: () => clock.nowMs(), ...(dataDir === undefined ? {} : { dataDir }) });
+  if (!broker.hasTopic('orders')) await broker.createTopic('orders', { partitions });
+  const groups = await ConsumerGroups.open(broker, { clock });
+  cleanups.push(async () => {
+    groups.close();
+    await broker.close();
+  });
+  return { clock, broker, groups };
+}
+
+function member(groups: ConsumerGroups, groupId = 'billing'): GroupConsumer {
+  return groups.consumer({
+    groupId,
+    'auto.offset.reset': 'earliest',
+    'fetch.max.wait.ms': 0,
+    'session.timeout.ms': SESSION_TIMEOUT_MS,
+    'heartbeat.interval.ms': HEARTBEAT_MS,
+    'enable.auto.commit': false,
+  });
+}
+
+/** Move the clock in heartbeat-sized steps, letting the event loop run, until `promise` settles. */
+async function settle<T>(clock: ManualClock, promise: Promise<T>, stepMs = HEARTBEAT_MS): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => {
+    done = true;
+  });
+  for (let step = 0; step < 100 && !done; step++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!done) clock.advance(stepMs);
+  }
+  return tracked;
+}
+
+async function produce(broker: Broker, count: number): Promise<void> {
+  const producer = broker.producer();
+  await producer.send({ topic: 'orders', messages: Array.from({ length: count }, (_, index) => ({ value: `order-${index}` })) });
+}
+
+async function drain(consumer: GroupConsumer, seen: string[], limit = 20): Promise<void> {
+  for (let round = 0; round < limit; round++) {
+    const batches = await consumer.poll();
+    if (batches.length === 0) return;
+    for (const batch of batches) for (const record of batch.records) seen.push(record.value!.toString());
+  }
+}
+
+const partitionsOf = (consumer: GroupConsumer): number[] => consumer.assignment().map((entry) => entry.partition).sort();
+
+describe('Consumer groups', () => {
+  test('a group of 2 on 3 partitions splits them 2/1', async () => {
+    const { clock, groups } = await setup(3);
+    const first = member(groups);
+    await settle(clock, first.subscribe({ topics: ['orders'] }));
+    expect(partitionsOf(first)).toEqual([0, 1, 2]);
+    const second = member(groups);
+    await settle(clock, second.subscribe({ topics: ['orders'] }));
+    await settle(clock, Promise.resolve());
+    const sizes = [partitionsOf(first).length, partitionsOf(second).length].sort();
+    expect(sizes).toEqual([1, 2]);
+    expect([...partitionsOf(first), ...partitionsOf(second)].sort()).toEqual([0, 1, 2]);
+  });
+
+  test('a group of 4 on 3 partitions leaves one member idle', async () => {
+    const { clock, groups } = await setup(3);
+    const members = [member(groups), member(groups), member(groups), member(groups)];
+    await settle(clock, Promise.all(members.map((consumer) => consumer.subscribe({ topics: ['orders'] }))));
+    await settle(clock, Promise.resolve());
+    const sizes = members.map((consumer) => partitionsOf(consumer).length).sort();
+    expect(sizes).toEqual([0, 1, 1, 1]);
+  });
+
+  test('a member that stops heartbeating loses its partitions after the session timeout; the others resume from committed offsets and skip nothing', async () => {
+    const { clock, broker, groups } = await setup(3);
+    await produce(broker, 30);
+    const survivor = member(groups);
+    const doomed = member(groups);
+    await settle(clock, Promise.all([survivor.subscribe({ topics: ['orders'] }), doomed.subscribe({ topics: ['orders'] })]));
+    await settle(clock, Promise.resolve());
+    const seenBySurvivor: string[] = [];
+    const seenByDoomed: string[] = [];
+    await drain(survivor, seenBySurvivor);
+    // The doomed member reads one fetch, commits it, reads more without committing, then dies.
+    for (const batch of await doomed.poll()) for (const record of batch.records) seenByDoomed.push(record.value!.toString());
+    await doomed.commit();
+    await drain(doomed, []);
+    doomed.abandon();
+    await survivor.commit();
+    expect(partitionsOf(survivor).length).toBeLessThan(3);
+    // Past the session timeout the coordinator evicts it; the survivor's heartbeat sees the rebalance.
+    await settle(clock, new Promise<void>((resolve) => clock.setTimer(SESSION_TIMEOUT_MS + 2 * HEARTBEAT_MS, resolve)), 1000);
+    await settle(clock, Promise.resolve());
+    expect(partitionsOf(survivor)).toEqual([0, 1, 2]);
+    await produce(broker, 6);
+    await drain(survivor, seenBySurvivor);
+    const all = new Set([...seenBySurvivor, ...seenByDoomed]);
+    for (let index = 0; index < 30; index++) expect(all.has(`order-${index}`)).toBe(true);
+    for (let index = 0; index < 6; index++) expect(seenBySurvivor).toContain(`order-${index}`);
+  });
+
+  test('two groups each read everything', async () => {
+    const { clock, broker, groups } = await setup(3);
+    await produce(broker, 12);
+    const billing = member(groups, 'billing');
+    const audit = member(groups, 'audit');
+    await settle(clock, Promise.all([billing.subscribe({ topics: ['orders'] }), audit.subscribe({ topics: ['orders'] })]));
+    const seenByBilling: string[] = [];
+    const seenByAudit: string[] = [];
+    await drain(billing, seenByBilling);
+    await drain(audit, seenByAudit);
+    expect(seenByBilling.sort()).toEqual(seenByAudit.sort());
+    expect(seenByBilling.length).toBe(12);
+  });
+
+  test('committed offsets survive a broker restart', async () => {
+    const directory: TempDir = makeTempDir();
+    cleanups.push(() => directory.remove());
+    let { clock, broker, groups } = await setup(2, directory.path);
+    await produce(broker, 10);
+    let consumer = member(groups);
+    await settle(clock, consumer.subscribe({ topics: ['orders'] }));
+    const seen: string[] = [];
+    await drain(consumer, seen);
+    await consumer.close();
+    groups.close();
+    await broker.close();
+    ({ clock, broker, groups } = await setup(2, directory.path));
+    await produce(broker, 4);
+    consumer = member(groups);
+    await settle(clock, consumer.subscribe({ topics: ['orders'] }));
+    const after: string[] = [];
+    await drain(consumer, after);
+    expect(seen.length).toBe(10);
+    expect(after.sort()).toEqual(['order-0', 'order-1', 'order-2', 'order-3']);
+  });
+});
