@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   codec: () => import('./record-batch-codec.bench.js'),
   index: () => import('./offset-index-lookup.bench.js'),
   storage: () => import('./storage.bench.js'),
+  broker: () => import('./broker.bench.js'),
 };
 
 async function main(): Promise<void> {

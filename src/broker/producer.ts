@@ -53,22 +53,47 @@ export interface ProduceTarget {
   initProducerId(): { producerId: number; producerEpoch: number };
 }
 
-interface PendingRecord {
-  readonly record: RecordInput;
-  readonly resolve: (metadata: RecordMetadata) => void;
-  readonly reject: (error: Error) => void;
-}
+/**
+ * One send() call: its records may spread over several partitions and batches. It settles once
+ * every one of them is acknowledged (or the first fails), with one promise per call, not per record.
+ */
+class SendRequest {
+  readonly results: RecordMetadata[];
+  #remaining: number;
+  #settled = false;
 
-interface Queued {
-  readonly partition: number;
-  readonly timestamp: number;
-  readonly result: Promise<RecordMetadata>;
+  constructor(
+    readonly topic: string,
+    count: number,
+    private readonly resolve: (results: RecordMetadata[]) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    this.results = new Array<RecordMetadata>(count);
+    this.#remaining = count;
+    if (count === 0) resolve(this.results);
+  }
+
+  acknowledge(index: number, metadata: RecordMetadata): void {
+    this.results[index] = metadata;
+    if (--this.#remaining === 0 && !this.#settled) {
+      this.#settled = true;
+      this.resolve(this.results);
+    }
+  }
+
+  fail(error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.reject(error);
+  }
 }
 
 interface Accumulator {
   readonly topic: string;
   readonly partition: number;
-  records: PendingRecord[];
+  records: RecordInput[];
+  owners: SendRequest[];
+  indexes: number[];
   bytes: number;
   timer: TimerHandle | null;
 }
@@ -123,34 +148,47 @@ export class Producer {
   send(request: { topic: string; messages: ReadonlyArray<ProducerMessage>; acks?: Acks }): Promise<RecordMetadata[]> {
     if (this.#closed) return Promise.reject(new EngineError('LOG_CLOSED', 'producer is closed'));
     const acks = request.acks ?? this.#acks;
-    let queued: Queued[];
+    let owner!: SendRequest;
+    const acknowledged = new Promise<RecordMetadata[]>((resolve, reject) => {
+      owner = new SendRequest(request.topic, request.messages.length, resolve, reject);
+    });
+    let partitions: number[];
+    let timestamps: number[];
     try {
       const partitionCount = this.#target.partitionCount(request.topic);
-      queued = request.messages.map((message) => this.#enqueue(request.topic, partitionCount, message));
+      const count = request.messages.length;
+      partitions = new Array<number>(count);
+      timestamps = new Array<number>(count);
+      for (let index = 0; index < count; index++) {
+        const queued = this.#enqueue(request.topic, partitionCount, request.messages[index]!, owner, index);
+        partitions[index] = queued.partition;
+        timestamps[index] = queued.timestamp;
+      }
     } catch (error) {
+      owner.fail(error as Error);
       this.#scheduleFlush();
-      return Promise.reject(error as Error);
+      return acknowledged;
     }
     this.#scheduleFlush();
-    const all = Promise.all(queued.map((entry) => entry.result));
     if (acks === 0) {
-      all.catch(() => undefined);
+      acknowledged.catch(() => undefined);
       return Promise.resolve(
-        queued.map((entry) => ({ topic: request.topic, partition: entry.partition, offset: -1, timestamp: entry.timestamp })),
+        partitions.map((partition, index) => ({ topic: request.topic, partition, offset: -1, timestamp: timestamps[index]! })),
       );
     }
-    return all;
+    return acknowledged;
   }
 
-  #enqueue(topic: string, partitionCount: number, message: ProducerMessage): Queued {
+  #enqueue(topic: string, partitionCount: number, message: ProducerMessage, owner: SendRequest, index: number): { partition: number; timestamp: number } {
     const keyBytes = message.key === undefined || message.key === null ? null : toBytes(message.key);
-    const valueBytes = message.value === null ? 0 : Buffer.byteLength(message.value);
+    const valueBytes = message.value === null ? 0 : typeof message.value === 'string' ? Buffer.byteLength(message.value) : message.value.length;
     const recordBytes = RECORD_OVERHEAD_BYTES + (keyBytes?.length ?? 0) + valueBytes;
     const partition = this.#partitioner.partition(topic, partitionCount, keyBytes, message.partition, recordBytes);
+    const timestamp = message.timestamp ?? this.#clock.nowMs();
     const record: RecordInput = {
       key: message.key ?? null,
       value: message.value,
-      timestamp: message.timestamp ?? this.#clock.nowMs(),
+      timestamp,
       ...(message.headers === undefined ? {} : { headers: toHeaders(message.headers) }),
     };
     const id = `${topic}\u0000${partition}`;
@@ -160,7 +198,7 @@ export class Producer {
       accumulator = undefined;
     }
     if (accumulator === undefined) {
-      accumulator = { topic, partition, records: [], bytes: 0, timer: null };
+      accumulator = { topic, partition, records: [], owners: [], indexes: [], bytes: 0, timer: null };
       this.#accumulators.set(id, accumulator);
       if (this.#lingerMs > 0) {
         const created = accumulator;
@@ -169,13 +207,12 @@ export class Producer {
         });
       }
     }
-    const target = accumulator;
-    const result = new Promise<RecordMetadata>((resolve, reject) => {
-      target.records.push({ record, resolve, reject });
-      target.bytes += recordBytes;
-      if (target.bytes >= this.#batchBytes) this.#seal(id, target);
-    });
-    return { partition, timestamp: record.timestamp ?? -1, result };
+    accumulator.records.push(record);
+    accumulator.owners.push(owner);
+    accumulator.indexes.push(index);
+    accumulator.bytes += recordBytes;
+    if (accumulator.bytes >= this.#batchBytes) this.#seal(id, accumulator);
+    return { partition, timestamp };
   }
 
   /** With linger.ms = 0, batches close at the end of the tick in which their records were sent. */
@@ -191,34 +228,35 @@ export class Producer {
   #seal(id: string, accumulator: Accumulator): void {
     if (this.#accumulators.get(id) === accumulator) this.#accumulators.delete(id);
     accumulator.timer?.cancel();
-    const pending = accumulator.records;
-    if (pending.length === 0) return;
+    const { records, owners, indexes } = accumulator;
+    if (records.length === 0) return;
     accumulator.records = [];
+    accumulator.owners = [];
+    accumulator.indexes = [];
+    const fail = (error: Error): void => {
+      for (const owner of owners) owner.fail(error);
+    };
     let batch: Buffer;
     try {
-      batch = encodeRecordBatch(
-        pending.map((entry) => entry.record),
-        { compression: this.#compression, ...this.#sequenceFields(id, pending.length) },
-      );
+      batch = encodeRecordBatch(records, { compression: this.#compression, ...this.#sequenceFields(id, records.length) });
     } catch (error) {
-      for (const entry of pending) entry.reject(error as Error);
+      fail(error as Error);
       return;
     }
     const deadlineMs = this.#clock.nowMs() + this.#deliveryTimeoutMs;
-    const append = this.#appendWithRetries(accumulator.topic, accumulator.partition, batch, 0, deadlineMs).then(
+    const { topic, partition } = accumulator;
+    const append = this.#appendWithRetries(topic, partition, batch, 0, deadlineMs).then(
       (result) => {
-        pending.forEach((entry, index) => {
-          entry.resolve({
-            topic: accumulator.topic,
-            partition: accumulator.partition,
+        for (let index = 0; index < records.length; index++) {
+          owners[index]!.acknowledge(indexes[index]!, {
+            topic,
+            partition,
             offset: result.baseOffset + index,
-            timestamp: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : (entry.record.timestamp ?? -1),
+            timestamp: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : (records[index]!.timestamp ?? -1),
           });
-        });
+        }
       },
-      (error: unknown) => {
-        for (const entry of pending) entry.reject(error as Error);
-      },
+      (error: unknown) => fail(error as Error),
     );
     this.#inFlight.add(append);
     void append.finally(() => this.#inFlight.delete(append));

@@ -8,7 +8,11 @@ export interface TimerHandle {
 
 export interface Clock {
   nowMs(): number;
-  /** Run `callback` once after `delayMs`. Real timers are unref'd: they never keep a process alive. */
+  /**
+   * Run `callback` once after `delayMs`. Like setTimeout, a pending timer keeps the process alive
+   * (a consumer waiting in a long poll must not let the process exit); owners cancel their timers
+   * when they close.
+   */
   setTimer(delayMs: number, callback: () => void): TimerHandle;
 }
 
@@ -16,7 +20,6 @@ export const systemClock: Clock = {
   nowMs: () => Date.now(),
   setTimer(delayMs, callback) {
     const timer = setTimeout(callback, Math.max(0, delayMs));
-    timer.unref();
     return { cancel: () => clearTimeout(timer) };
   },
 };
