@@ -22,6 +22,12 @@ export interface ConsumerOptions {
   readonly 'fetch.max.wait.ms'?: number;
   readonly 'fetch.max.bytes'?: number;
   readonly 'max.partition.fetch.bytes'?: number;
+  /**
+   * Kafka's max.poll.records (500): a poll stops taking further partitions once it holds this
+   * many records (a partition's fetched batches are returned whole). Partitions take turns at
+   * being first, so none starves.
+   */
+  readonly 'max.poll.records'?: number;
   readonly clock?: Clock;
 }
 
@@ -65,6 +71,8 @@ export class Consumer {
   readonly #maxWaitMs: number;
   readonly #maxBytes: number;
   readonly #partitionMaxBytes: number;
+  readonly #maxPollRecords: number;
+  #nextFirst = 0;
   readonly #clock: Clock;
   #assignments = new Map<string, Assignment>();
   #committed: CommittedOffsetSource | null = null;
@@ -81,6 +89,8 @@ export class Consumer {
     this.#maxWaitMs = setting('fetch.max.wait.ms', options['fetch.max.wait.ms'] ?? 500);
     this.#maxBytes = setting('fetch.max.bytes', options['fetch.max.bytes'] ?? 52_428_800);
     this.#partitionMaxBytes = setting('max.partition.fetch.bytes', options['max.partition.fetch.bytes'] ?? 1_048_576);
+    this.#maxPollRecords = setting('max.poll.records', options['max.poll.records'] ?? 500);
+    if (this.#maxPollRecords < 1) throw new EngineError('CONFIG_INVALID', 'max.poll.records=0 is invalid: it must be ≥ 1');
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -196,15 +206,19 @@ export class Consumer {
     this.#initialise(active);
     const batches: FetchedBatch[] = [];
     let budget = this.#maxBytes;
-    for (const assignment of active) {
-      if (budget <= 0 && batches.length > 0) break;
-      const records = this.#fetchPartition(assignment, Math.min(this.#partitionMaxBytes, Math.max(budget, 1)));
-      if (records === null) continue;
-      budget -= records.bytes;
+    let records = 0;
+    const first = active.length === 0 ? 0 : this.#nextFirst++ % active.length;
+    for (let turn = 0; turn < active.length; turn++) {
+      const assignment = active[(first + turn) % active.length]!;
+      if ((budget <= 0 || records >= this.#maxPollRecords) && batches.length > 0) break;
+      const fetched = this.#fetchPartition(assignment, Math.min(this.#partitionMaxBytes, Math.max(budget, 1)));
+      if (fetched === null) continue;
+      budget -= fetched.bytes;
+      records += fetched.records.length;
       batches.push({
         topic: assignment.topic,
         partition: assignment.partition,
-        records: records.records,
+        records: fetched.records,
         highWatermark: assignment.log.highWatermark,
         nextOffset: assignment.position!,
       });

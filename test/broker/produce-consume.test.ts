@@ -207,6 +207,23 @@ describe('Consumer', () => {
     expect(counts).toEqual([1, 1, 1, 1, 1]);
   });
 
+  test('max.poll.records ends a poll early, and partitions take turns at being first', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 3 });
+    const producer = broker.producer();
+    await producer.send({ topic: 't', messages: [0, 1, 2].flatMap((partition) => [{ value: 'a', partition }, { value: 'b', partition }]) });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.poll.records': 1 });
+    consumer.assign([0, 1, 2].map((partition) => ({ topic: 't', partition })));
+    const order: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const batches = await consumer.poll();
+      expect(batches.length).toBe(1);
+      order.push(batches[0]!.partition);
+    }
+    expect(order.sort()).toEqual([0, 1, 2]);
+    expect(await consumer.poll()).toEqual([]);
+  });
+
   test('seek, pause and resume move and stop a partition', async () => {
     const broker = await openBroker();
     await broker.createTopic('t', { partitions: 2 });
