@@ -109,7 +109,8 @@ export class Producer {
   readonly #compression: 'none' | 'lz4' | 'gzip';
   readonly #clock: Clock;
   readonly #partitioner: Partitioner;
-  readonly #accumulators = new Map<string, Accumulator>();
+  /** Open batches: topic → partition → accumulator (no per-record key strings). */
+  readonly #accumulators = new Map<string, Array<Accumulator | undefined>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #flushScheduled = false;
   #closed = false;
@@ -157,10 +158,11 @@ export class Producer {
     try {
       const partitionCount = this.#target.partitionCount(request.topic);
       const count = request.messages.length;
+      const nowMs = this.#clock.nowMs();
       partitions = new Array<number>(count);
       timestamps = new Array<number>(count);
       for (let index = 0; index < count; index++) {
-        const queued = this.#enqueue(request.topic, partitionCount, request.messages[index]!, owner, index);
+        const queued = this.#enqueue(request.topic, partitionCount, request.messages[index]!, owner, index, nowMs);
         partitions[index] = queued.partition;
         timestamps[index] = queued.timestamp;
       }
@@ -179,39 +181,46 @@ export class Producer {
     return acknowledged;
   }
 
-  #enqueue(topic: string, partitionCount: number, message: ProducerMessage, owner: SendRequest, index: number): { partition: number; timestamp: number } {
+  #enqueue(
+    topic: string,
+    partitionCount: number,
+    message: ProducerMessage,
+    owner: SendRequest,
+    index: number,
+    nowMs: number,
+  ): { partition: number; timestamp: number } {
     const keyBytes = message.key === undefined || message.key === null ? null : toBytes(message.key);
     const valueBytes = message.value === null ? 0 : typeof message.value === 'string' ? Buffer.byteLength(message.value) : message.value.length;
     const recordBytes = RECORD_OVERHEAD_BYTES + (keyBytes?.length ?? 0) + valueBytes;
     const partition = this.#partitioner.partition(topic, partitionCount, keyBytes, message.partition, recordBytes);
-    const timestamp = message.timestamp ?? this.#clock.nowMs();
-    const record: RecordInput = {
-      key: message.key ?? null,
-      value: message.value,
-      timestamp,
-      ...(message.headers === undefined ? {} : { headers: toHeaders(message.headers) }),
-    };
-    const id = `${topic}\u0000${partition}`;
-    let accumulator = this.#accumulators.get(id);
+    const timestamp = message.timestamp ?? nowMs;
+    const record: RecordInput =
+      message.headers === undefined
+        ? { key: message.key ?? null, value: message.value, timestamp }
+        : { key: message.key ?? null, value: message.value, timestamp, headers: toHeaders(message.headers) };
+    let open = this.#accumulators.get(topic);
+    if (open === undefined) {
+      open = [];
+      this.#accumulators.set(topic, open);
+    }
+    let accumulator = open[partition];
     if (accumulator !== undefined && accumulator.bytes + recordBytes > this.#batchBytes && accumulator.records.length > 0) {
-      this.#seal(id, accumulator);
+      this.#seal(accumulator);
       accumulator = undefined;
     }
     if (accumulator === undefined) {
       accumulator = { topic, partition, records: [], owners: [], indexes: [], bytes: 0, timer: null };
-      this.#accumulators.set(id, accumulator);
+      open[partition] = accumulator;
       if (this.#lingerMs > 0) {
         const created = accumulator;
-        accumulator.timer = this.#clock.setTimer(this.#lingerMs, () => {
-          if (this.#accumulators.get(id) === created) this.#seal(id, created);
-        });
+        accumulator.timer = this.#clock.setTimer(this.#lingerMs, () => this.#seal(created));
       }
     }
     accumulator.records.push(record);
     accumulator.owners.push(owner);
     accumulator.indexes.push(index);
     accumulator.bytes += recordBytes;
-    if (accumulator.bytes >= this.#batchBytes) this.#seal(id, accumulator);
+    if (accumulator.bytes >= this.#batchBytes) this.#seal(accumulator);
     return { partition, timestamp };
   }
 
@@ -221,12 +230,19 @@ export class Producer {
     this.#flushScheduled = true;
     queueMicrotask(() => {
       this.#flushScheduled = false;
-      for (const [id, accumulator] of this.#accumulators) this.#seal(id, accumulator);
+      this.#sealAll();
     });
   }
 
-  #seal(id: string, accumulator: Accumulator): void {
-    if (this.#accumulators.get(id) === accumulator) this.#accumulators.delete(id);
+  #sealAll(): void {
+    for (const open of this.#accumulators.values()) {
+      for (const accumulator of open) if (accumulator !== undefined) this.#seal(accumulator);
+    }
+  }
+
+  #seal(accumulator: Accumulator): void {
+    const open = this.#accumulators.get(accumulator.topic);
+    if (open !== undefined && open[accumulator.partition] === accumulator) open[accumulator.partition] = undefined;
     accumulator.timer?.cancel();
     const { records, owners, indexes } = accumulator;
     if (records.length === 0) return;
@@ -238,7 +254,7 @@ export class Producer {
     };
     let batch: Buffer;
     try {
-      batch = encodeRecordBatch(records, { compression: this.#compression, ...this.#sequenceFields(id, records.length) });
+      batch = encodeRecordBatch(records, { compression: this.#compression, ...this.#sequenceFields(accumulator.topic, accumulator.partition, records.length) });
     } catch (error) {
       fail(error as Error);
       return;
@@ -263,8 +279,9 @@ export class Producer {
   }
 
   /** An idempotent batch carries the producer id, epoch and the partition's next sequence. */
-  #sequenceFields(id: string, count: number): { producerId?: number; producerEpoch?: number; baseSequence?: number } {
+  #sequenceFields(topic: string, partition: number, count: number): { producerId?: number; producerEpoch?: number; baseSequence?: number } {
     if (!this.#idempotent) return {};
+    const id = `${topic}\u0000${partition}`;
     this.#producerId ??= this.#target.initProducerId();
     const baseSequence = this.#sequences.get(id) ?? 0;
     const next = baseSequence + count;
@@ -291,7 +308,7 @@ export class Producer {
 
   /** Send every open batch now and wait for all appends in flight. */
   async flush(): Promise<void> {
-    for (const [id, accumulator] of this.#accumulators) this.#seal(id, accumulator);
+    this.#sealAll();
     await Promise.allSettled([...this.#inFlight]);
   }
 
