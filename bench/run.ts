@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   index: () => import('./offset-index-lookup.bench.js'),
   storage: () => import('./storage.bench.js'),
   broker: () => import('./broker.bench.js'),
+  pool: () => import('./pool.bench.js'),
 };
 
 async function main(): Promise<void> {

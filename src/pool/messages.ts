@@ -1,0 +1,48 @@
+import type { CompressionCodec } from '../records/record.js';
+import type { EncodeBatchOptions } from '../records/record-batch.js';
+import type { DecodedColumns } from './decode-columns.js';
+import type { PackedRecords } from './packed-records.js';
+import type { TaskResult, ValidatedBatchInfo } from './tasks.js';
+
+/**
+ * The messages between the pool and its workers: one discriminated union each way, plain data
+ * plus Uint8Arrays and typed arrays whose ArrayBuffers travel in the transfer list.
+ *
+ * - Every byte buffer crosses by transfer (transfer.ts): the sender's view is detached.
+ * - A Buffer arrives as a Uint8Array (asBuffer restores its methods without a copy).
+ * - `copiedBytes` in a response counts what the worker had to copy to make its output
+ *   transferable (an output that was a slice of the worker's shared Buffer pool).
+ * - validate and decode send their input back, since transferring it away detached the
+ *   caller's copy; it comes back whether the task succeeded or not.
+ */
+
+export type WorkerRequest =
+  /** An empty round trip (the bytes go there and back): measures the pool's fixed cost. */
+  | { readonly kind: 'noop'; readonly bytes: Uint8Array }
+  | { readonly kind: 'validate'; readonly batch: Uint8Array; readonly decompressedBytesLimit: number }
+  | { readonly kind: 'encode'; readonly packed: PackedRecords; readonly options: EncodeBatchOptions }
+  | {
+      readonly kind: 'decode';
+      readonly bytes: Uint8Array;
+      readonly decompressedBytesLimit: number;
+      readonly crcChecked: boolean;
+    }
+  | { readonly kind: 'compress'; readonly codec: CompressionCodec; readonly section: Uint8Array }
+  | {
+      readonly kind: 'decompress';
+      readonly codec: CompressionCodec;
+      readonly compressed: Uint8Array;
+      readonly decompressedBytesLimit: number;
+    };
+
+export type TaskKind = WorkerRequest['kind'];
+
+export type WorkerResponse =
+  | { readonly kind: 'noop'; readonly bytes: Uint8Array }
+  | { readonly kind: 'validate'; readonly batch: Uint8Array; readonly result: TaskResult<ValidatedBatchInfo> }
+  | { readonly kind: 'decode'; readonly bytes: Uint8Array; readonly result: TaskResult<DecodedColumns> }
+  | {
+      readonly kind: 'encode' | 'compress' | 'decompress';
+      readonly result: TaskResult<Uint8Array>;
+      readonly copiedBytes: number;
+    };

@@ -1,0 +1,83 @@
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { unreachable } from '../core/assert.js';
+import type { DecodedColumns } from './decode-columns.js';
+import type { WorkerRequest, WorkerResponse } from './messages.js';
+import {
+  compressTask,
+  decodeBatchesTask,
+  decompressTask,
+  encodeBatchTask,
+  type TaskResult,
+  validateBatchTask,
+} from './tasks.js';
+import { asBuffer, outgoing } from './transfer.js';
+
+/**
+ * The piscina worker entry (loaded from dist/src/pool/worker.js; see pool.ts). It unpacks a
+ * WorkerRequest, runs the task function from tasks.ts, and returns a WorkerResponse wrapped by
+ * Piscina.move so every ArrayBuffer in it is transferred back, not cloned.
+ *
+ * - Stateless: any worker may take any task, so piscina's default balancing is used.
+ * - Imports only core, records and the pool's own pure modules (style item 17).
+ * - An output that is a slice of this thread's shared Buffer pool is copied first (transferring
+ *   the pool would break every later Buffer.allocUnsafe here), and the copy is reported.
+ */
+
+function moving(response: WorkerResponse, transferList: ArrayBuffer[]): unknown {
+  return move({ [transferableSymbol]: transferList, [valueSymbol]: response });
+}
+
+function bufferResult(kind: 'encode' | 'compress' | 'decompress', result: TaskResult<Buffer>): unknown {
+  if (!result.ok) return moving({ kind, result, copiedBytes: 0 }, []);
+  const out = outgoing(result.value);
+  return moving({ kind, result: { ok: true, value: out.view }, copiedBytes: out.copiedBytes }, [out.transfer]);
+}
+
+/**
+ * The columns' ArrayBuffers, each once. Empty columns share a zero-length buffer, which must not
+ * be transferred (that would detach it for the next decode); cloning it costs nothing.
+ */
+function columnBuffers(columns: DecodedColumns): ArrayBuffer[] {
+  const { inflated, offsets, timestamps, fields, headerFields, batches } = columns;
+  const views = [inflated, offsets, timestamps, fields, headerFields, batches];
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views) if (view.buffer.byteLength > 0) buffers.add(view.buffer as ArrayBuffer);
+  return [...buffers];
+}
+
+export default function runTask(request: WorkerRequest): unknown {
+  switch (request.kind) {
+    case 'noop':
+      return moving({ kind: 'noop', bytes: request.bytes }, [request.bytes.buffer as ArrayBuffer]);
+    case 'validate': {
+      const result = validateBatchTask(asBuffer(request.batch), {
+        decompressedBytesLimit: request.decompressedBytesLimit,
+      });
+      return moving({ kind: 'validate', batch: request.batch, result }, [request.batch.buffer as ArrayBuffer]);
+    }
+    case 'decode': {
+      const result = decodeBatchesTask(asBuffer(request.bytes), {
+        decompressedBytesLimit: request.decompressedBytesLimit,
+        crcChecked: request.crcChecked,
+      });
+      const transferList = [request.bytes.buffer as ArrayBuffer];
+      if (result.ok) transferList.push(...columnBuffers(result.value));
+      return moving({ kind: 'decode', bytes: request.bytes, result }, transferList);
+    }
+    case 'encode':
+      return bufferResult('encode', encodeBatchTask({ packed: request.packed, options: request.options }));
+    case 'compress':
+      return bufferResult('compress', compressTask({ codec: request.codec, section: asBuffer(request.section) }));
+    case 'decompress':
+      return bufferResult(
+        'decompress',
+        decompressTask({
+          codec: request.codec,
+          compressed: asBuffer(request.compressed),
+          decompressedBytesLimit: request.decompressedBytesLimit,
+        }),
+      );
+    default:
+      return unreachable(request);
+  }
+}
