@@ -11,6 +11,7 @@ import { fold, median, percentile, report, size, type BenchOptions } from './rep
  * each record's latency is measured from when it was due to be sent, not when it was sent.
  */
 interface Case {
+  readonly workers: number;
   readonly partitions: number;
   readonly compression: 'none' | 'lz4';
   readonly valueBytes: number;
@@ -46,7 +47,7 @@ async function produceRun(broker: Broker, producer: Producer, topic: string, rec
   return (performance.now() - started) / 1000;
 }
 
-async function produceConsume(options: BenchOptions, testCase: Case): Promise<void> {
+async function produceConsume(options: BenchOptions, testCase: Case): Promise<{ produce: number; consume: number }> {
   const records = size(options, 20_000, testCase.valueBytes >= 1024 ? 1_000_000 : 3_000_000);
   const payloads = values(testCase.valueBytes, 64);
   const produceRates: number[] = [];
@@ -54,7 +55,7 @@ async function produceConsume(options: BenchOptions, testCase: Case): Promise<vo
   let checksum = 0;
   const rounds = size(options, 1, 3);
   for (let round = 0; round < rounds; round++) {
-    const broker = await Broker.open({ scheduleTasks: false });
+    const broker = await Broker.open({ scheduleTasks: false, workers: testCase.workers });
     await broker.createTopic('bench', { partitions: testCase.partitions, config: { 'max.message.bytes': 4 * 1024 * 1024 } });
     // Keyless records; batch.size holds exactly 1,000 records, and sticky keeps a batch on one partition.
     const producer = broker.producer({
@@ -80,12 +81,19 @@ async function produceConsume(options: BenchOptions, testCase: Case): Promise<vo
     await consumer.close();
     await broker.close();
   }
-  const name = `broker.${testCase.partitions}p.${testCase.compression}.${testCase.valueBytes}B`;
+  const name = `broker.${testCase.partitions}p.${testCase.compression}.${testCase.valueBytes}B.w${testCase.workers}`;
   const produceRate = median(produceRates);
   const consumeRate = median(consumeRates);
-  report({ name: `${name}.produce`, records, recordsPerSec: Math.round(produceRate), mbPerSec: round((produceRate * testCase.valueBytes) / 1e6), workers: 0, rounds });
-  report({ name: `${name}.consume`, records, recordsPerSec: Math.round(consumeRate), mbPerSec: round((consumeRate * testCase.valueBytes) / 1e6), workers: 0, rounds, checksum });
+  const inline = baselines.get(`${testCase.partitions}.${testCase.compression}.${testCase.valueBytes}`);
+  const compared = (rate: number, kind: 'produce' | 'consume') =>
+    inline === undefined || testCase.workers === 0 ? {} : { baseline: 'workers: 0 (inline), same run', ratio: round(rate / inline[kind]) };
+  report({ name: `${name}.produce`, records, recordsPerSec: Math.round(produceRate), mbPerSec: round((produceRate * testCase.valueBytes) / 1e6), workers: testCase.workers, rounds, ...compared(produceRate, 'produce') });
+  report({ name: `${name}.consume`, records, recordsPerSec: Math.round(consumeRate), mbPerSec: round((consumeRate * testCase.valueBytes) / 1e6), workers: testCase.workers, rounds, checksum, ...compared(consumeRate, 'consume') });
+  if (testCase.workers === 0) baselines.set(`${testCase.partitions}.${testCase.compression}.${testCase.valueBytes}`, { produce: produceRate, consume: consumeRate });
+  return { produce: produceRate, consume: consumeRate };
 }
+
+const baselines = new Map<string, { produce: number; consume: number }>();
 
 /** A group of 3 consumers reads a 12-partition topic to the end. */
 async function groupConsume(options: BenchOptions): Promise<void> {
@@ -207,10 +215,12 @@ function round(value: number): number {
 export async function run(options: BenchOptions): Promise<void> {
   await coldStart();
   const cases: Case[] = [];
-  for (const partitions of [1, 3, 12]) cases.push({ partitions, compression: 'none', valueBytes: 100 });
-  cases.push({ partitions: 3, compression: 'lz4', valueBytes: 100 });
-  cases.push({ partitions: 3, compression: 'none', valueBytes: 1024 });
-  cases.push({ partitions: 3, compression: 'lz4', valueBytes: 1024 });
+  for (const partitions of [1, 3, 12]) cases.push({ workers: 0, partitions, compression: 'none', valueBytes: 100 });
+  for (const workers of [0, 1, 2]) {
+    cases.push({ workers, partitions: 3, compression: 'lz4', valueBytes: 100 });
+    cases.push({ workers, partitions: 3, compression: 'none', valueBytes: 1024 });
+    cases.push({ workers, partitions: 3, compression: 'lz4', valueBytes: 1024 });
+  }
   for (const testCase of cases) await produceConsume(options, testCase);
   await groupConsume(options);
   await endToEnd(options);

@@ -12,6 +12,9 @@ import {
 import { Log, type AppendResult, type Durability, type ReadResult } from '../storage/log.js';
 import { ProducerIdAllocator } from '../storage/producer-ids.js';
 import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
+import { WorkPool } from '../pool/pool.js';
+import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
+import type { RecordInput } from '../records/record.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { Producer, type ProducerOptions } from './producer.js';
 import { collisionKey, validateTopicName } from './topic-name.js';
@@ -32,6 +35,12 @@ export interface BrokerOptions {
   readonly clock?: () => number;
   /** Run retention and flush timers (default true). */
   readonly scheduleTasks?: boolean;
+  /**
+   * Worker threads for CPU-heavy record work (validating appended batches, producer encoding and
+   * LZ4): 0 (default) runs everything inline. Small batches stay inline whatever this says; the
+   * measured thresholds are in src/pool/thresholds.ts and native-notes.md.
+   */
+  readonly workers?: number;
 }
 
 export interface CreateTopicOptions {
@@ -72,6 +81,9 @@ export class Broker {
   readonly #partitionsDefault: number;
   readonly #options: BrokerOptions;
   readonly #topics = new Map<string, Topic>();
+  readonly #pool: WorkPool | null;
+  /** Per partition, the last append in flight: appends validated on the pool land in call order. */
+  readonly #appendTails = new Map<Log, Promise<unknown>>();
   #producerIds: ProducerIdAllocator | null = null;
   #closed = false;
 
@@ -83,6 +95,16 @@ export class Broker {
     this.#defaultInput = logDefaults;
     this.#defaults = resolveLogConfig(logDefaults);
     this.#partitionsDefault = partitionCount('num.partitions', partitions ?? 1);
+    const workers = options.workers ?? 0;
+    if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
+      throw new EngineError('CONFIG_INVALID', `workers=${String(workers)} is invalid: use an integer in [0, 64] (0 = inline)`);
+    }
+    this.#pool = workers > 0 ? WorkPool.create({ workers }) : null;
+  }
+
+  /** The worker pool, or null when the broker runs everything inline. */
+  get pool(): WorkPool | null {
+    return this.#pool;
   }
 
   static async open(options: BrokerOptions = {}): Promise<Broker> {
@@ -243,12 +265,40 @@ export class Broker {
     return log;
   }
 
+  /**
+   * Append one batch to a partition. With a worker pool, the CRC and record checks of a large batch
+   * run on a worker while other partitions' batches are checked on the others; appends to one
+   * partition still land in the order they were made.
+   */
   append(topic: string, partition: number, batch: Buffer): Promise<AppendResult> {
+    let log: Log;
     try {
-      return this.log(topic, partition).append(batch);
+      log = this.log(topic, partition);
     } catch (error) {
       return Promise.reject(error as Error);
     }
+    if (this.#pool === null) return log.append(batch);
+    const validated = this.#pool.validate(batch);
+    const previous = this.#appendTails.get(log);
+    // Appends are ordered by when log.appendValidated is called, so wait only for the previous
+    // batch to be handed to the log, not for its acknowledgement.
+    const issued = (previous === undefined ? validated : previous.then(() => validated)).then((result) => ({
+      appended: log.appendValidated(result.batch, result),
+    }));
+    const tail = issued.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#appendTails.set(log, tail);
+    void tail.then(() => {
+      if (this.#appendTails.get(log) === tail) this.#appendTails.delete(log);
+    });
+    return issued.then((handle) => handle.appended);
+  }
+
+  /** Encode a producer batch, on the pool when it is worth it. */
+  encode(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions): Promise<Buffer> | Buffer {
+    return this.#pool === null ? encodeRecordBatch(records, options) : this.#pool.encode(records, options);
   }
 
   read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {
@@ -276,7 +326,9 @@ export class Broker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#appendTails.values()]);
     for (const topic of this.#topics.values()) for (const log of topic.logs) await log.close();
+    await this.#pool?.close();
     if (this.#temporary) removeDataDir(this.dataDir);
   }
 }

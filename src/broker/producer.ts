@@ -1,6 +1,6 @@
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { EngineError } from '../core/errors.js';
-import { encodeRecordBatch } from '../records/record-batch.js';
+import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
 import type { RecordHeaderInput, RecordInput } from '../records/record.js';
 import type { AppendResult } from '../storage/log.js';
 import { Partitioner, type NullKeyStrategy } from './partitioner.js';
@@ -51,6 +51,8 @@ export interface ProduceTarget {
   partitionCount(topic: string): number;
   append(topic: string, partition: number, batch: Buffer): Promise<AppendResult>;
   initProducerId(): { producerId: number; producerEpoch: number };
+  /** Encode a batch (possibly on a worker pool); without it the producer encodes inline. */
+  encode?(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions): Promise<Buffer> | Buffer;
 }
 
 /**
@@ -112,6 +114,7 @@ export class Producer {
   /** Open batches: topic → partition → accumulator (no per-record key strings). */
   readonly #accumulators = new Map<string, Array<Accumulator | undefined>>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #partitionTails = new Map<string, Promise<void>>();
   #flushScheduled = false;
   #closed = false;
   readonly #idempotent: boolean;
@@ -252,16 +255,42 @@ export class Producer {
     const fail = (error: Error): void => {
       for (const owner of owners) owner.fail(error);
     };
-    let batch: Buffer;
+    let encoded: Promise<Buffer> | Buffer;
+    // Encoded once; a retry after a pool transfer detached the bytes encodes again, with the same
+    // producer id, epoch and sequence, so the log can still recognise it as the same batch.
+    let reencode: () => Promise<Buffer> | Buffer;
     try {
-      batch = encodeRecordBatch(records, { compression: this.#compression, ...this.#sequenceFields(accumulator.topic, accumulator.partition, records.length) });
+      const options = { compression: this.#compression, ...this.#sequenceFields(accumulator.topic, accumulator.partition, records.length) };
+      reencode = () => (this.#target.encode === undefined ? encodeRecordBatch(records, options) : this.#target.encode(records, options));
+      encoded = reencode();
     } catch (error) {
       fail(error as Error);
       return;
     }
     const deadlineMs = this.#clock.nowMs() + this.#deliveryTimeoutMs;
     const { topic, partition } = accumulator;
-    const append = this.#appendWithRetries(topic, partition, batch, 0, deadlineMs).then(
+    // Batches of one partition are appended in the order they were sealed, even when encoded on a
+    // pool: each waits until the previous one was handed to the broker (not for its acknowledgement).
+    const key = `${topic}\u0000${partition}`;
+    const previous = this.#partitionTails.get(key);
+    let appended: Promise<AppendResult>;
+    if (previous === undefined && Buffer.isBuffer(encoded)) {
+      appended = this.#appendWithRetries(topic, partition, encoded, 0, deadlineMs, reencode);
+    } else {
+      const issued = Promise.all([previous, encoded]).then(([, batch]) => ({
+        appended: this.#appendWithRetries(topic, partition, batch, 0, deadlineMs, reencode),
+      }));
+      const tail = issued.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#partitionTails.set(key, tail);
+      void tail.then(() => {
+        if (this.#partitionTails.get(key) === tail) this.#partitionTails.delete(key);
+      });
+      appended = issued.then((handle) => handle.appended);
+    }
+    const append = appended.then(
       (result) => {
         for (let index = 0; index < records.length; index++) {
           owners[index]!.acknowledge(indexes[index]!, {
@@ -294,7 +323,14 @@ export class Producer {
    * retry.backoff.ms, up to `retries` times and within delivery.timeout.ms. With idempotence a
    * retry of a batch that was in fact written is answered with its original offsets.
    */
-  async #appendWithRetries(topic: string, partition: number, batch: Buffer, attempt: number, deadlineMs: number): Promise<AppendResult> {
+  async #appendWithRetries(
+    topic: string,
+    partition: number,
+    batch: Buffer,
+    attempt: number,
+    deadlineMs: number,
+    reencode: () => Promise<Buffer> | Buffer,
+  ): Promise<AppendResult> {
     try {
       return await this.#target.append(topic, partition, batch);
     } catch (error) {
@@ -302,7 +338,8 @@ export class Producer {
       const timeLeftMs = deadlineMs - this.#clock.nowMs();
       if (!retriable || attempt >= this.#retries || timeLeftMs <= this.#retryBackoffMs) throw error;
       await new Promise<void>((resolve) => this.#clock.setTimer(this.#retryBackoffMs, resolve));
-      return this.#appendWithRetries(topic, partition, batch, attempt + 1, deadlineMs);
+      const again = batch.buffer.byteLength === 0 ? await reencode() : batch;
+      return this.#appendWithRetries(topic, partition, again, attempt + 1, deadlineMs, reencode);
     }
   }
 

@@ -23,6 +23,7 @@ import {
 import { readInt64 } from '../records/int64.js';
 import type { Record } from '../records/record.js';
 import {
+  checkedBatchBytes,
   DECOMPRESSED_BYTES_LIMIT_DEFAULT,
   decodeRecordBatch,
   forEachRecord,
@@ -267,16 +268,29 @@ export class Log extends EventEmitter {
    */
   append(batch: Buffer): Promise<AppendResult> {
     try {
-      return this.#append(batch);
+      return this.#append(batch, null);
     } catch (error) {
       return Promise.reject(error as Error);
     }
   }
 
-  #append(batch: Buffer): Promise<AppendResult> {
+  /**
+   * Append a batch whose CRC and records were already checked by the same rules off this thread
+   * (WorkPool.validate). Only the cheap header checks run here; the expensive ones are not repeated.
+   * Reads still check every stored batch's CRC, so a batch wrongly passed here is never served.
+   */
+  appendValidated(batch: Buffer, validation: { readonly nullKeyCount: number }): Promise<AppendResult> {
+    try {
+      return this.#append(batch, validation.nullKeyCount);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  #append(batch: Buffer, validatedNullKeys: number | null): Promise<AppendResult> {
     if (this.#closed) throw new LogClosedError('LOG_CLOSED', `log ${this.directory} is closed`);
     if (this.#failure !== null) throw this.#failure;
-    this.#validate(batch);
+    this.#validate(batch, validatedNullKeys);
     const count = batch.readInt32BE(RECORDS_COUNT_OFFSET);
     const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
     const nowMs = this.#clock();
@@ -348,7 +362,7 @@ export class Log extends EventEmitter {
     }
   }
 
-  #validate(batch: Buffer): void {
+  #validate(batch: Buffer, validatedNullKeys: number | null): void {
     const maxMessageBytes = this.#config['max.message.bytes'];
     if (batch.length > maxMessageBytes) {
       throw new RecordTooLargeError(
@@ -362,7 +376,8 @@ export class Log extends EventEmitter {
         `batch of ${batch.length} bytes exceeds segment.bytes=${this.#config['segment.bytes']}`,
       );
     }
-    const batchBytes = validateRecordBatch(batch, 0, batch.length);
+    const batchBytes =
+      validatedNullKeys === null ? validateRecordBatch(batch, 0, batch.length) : checkedBatchBytes(batch, 0, batch.length);
     if (batchBytes !== batch.length) {
       throw new InvalidRecordError(
         'INVALID_RECORD',
@@ -380,7 +395,7 @@ export class Log extends EventEmitter {
         `a produced batch needs recordsCount > 0 and lastOffsetDelta = recordsCount - 1 (got ${count}, ${lastOffsetDelta})`,
       );
     }
-    const nullKeys = forEachRecord(batch, 0, batchBytes, this.#decompressedBytesLimit);
+    const nullKeys = validatedNullKeys ?? forEachRecord(batch, 0, batchBytes, this.#decompressedBytesLimit);
     if (nullKeys > 0 && hasPolicy(this.#config, 'compact')) {
       throw new InvalidRecordError('INVALID_RECORD', 'a compacted topic cannot accept a record without a key');
     }
