@@ -1,36 +1,9 @@
 import { assert } from '../core/assert.js';
 import { CorruptRecordError } from '../core/errors.js';
-import {
-  ATTRIBUTES_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
-  BATCH_LENGTH_OFFSET,
-  CODEC_NONE,
-  CRC_COVERED_OFFSET,
-  CRC_OFFSET,
-  DELETE_HORIZON_MASK,
-  LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD,
-  MAGIC_OFFSET,
-  MAGIC_V2,
-  MAX_TIMESTAMP_OFFSET,
-  NO_PARTITION_LEADER_EPOCH,
-  NO_PRODUCER_EPOCH,
-  NO_PRODUCER_ID,
-  NO_SEQUENCE,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORDS_COUNT_OFFSET,
-  RECORDS_OFFSET,
-  TIMESTAMP_TYPE_MASK,
-  TRANSACTIONAL_MASK,
-} from '../records/batch-layout.js';
+import { CODEC_NONE, RECORDS_OFFSET } from '../records/batch-layout.js';
 import { codecId, compressRecords } from '../records/compression.js';
-import { crc32c } from '../records/crc32c.js';
-import { writeInt64 } from '../records/int64.js';
 import type { RecordInput } from '../records/record.js';
-import type { EncodeBatchOptions } from '../records/record-batch.js';
+import { writeBatchHeader, type EncodeBatchOptions } from '../records/record-batch.js';
 import { varintBytes, varlongBytes, writeVarint, writeVarlong } from '../records/varint.js';
 
 /**
@@ -312,36 +285,8 @@ export function encodePackedRecords(packed: PackedRecords, options: EncodeBatchO
     output = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
     compressed.copy(output, RECORDS_OFFSET);
   }
-  writeHeader(output, options, { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp });
+  writeBatchHeader(output, options, { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp });
   return output;
 }
 
-interface HeaderValues {
-  readonly codec: number;
-  readonly count: number;
-  readonly lastOffsetDelta: number;
-  readonly baseTimestamp: number;
-  readonly maxTimestamp: number;
-}
 
-/** The 61-byte header and its CRC, exactly as encodeRecordBatch writes them. */
-function writeHeader(output: Buffer, options: EncodeBatchOptions, values: HeaderValues): void {
-  const { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp } = values;
-  let attributes = codec;
-  if (options.logAppendTime === true) attributes |= TIMESTAMP_TYPE_MASK;
-  if (options.transactional === true) attributes |= TRANSACTIONAL_MASK;
-  if (options.deleteHorizonMs !== undefined) attributes |= DELETE_HORIZON_MASK;
-  writeInt64(output, options.baseOffset ?? 0, 0);
-  output.writeInt32BE(output.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
-  output.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, PARTITION_LEADER_EPOCH_OFFSET);
-  output[MAGIC_OFFSET] = MAGIC_V2;
-  output.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  output.writeInt32BE(lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
-  writeInt64(output, count === 0 && options.deleteHorizonMs === undefined ? -1 : baseTimestamp, BASE_TIMESTAMP_OFFSET);
-  writeInt64(output, maxTimestamp, MAX_TIMESTAMP_OFFSET);
-  writeInt64(output, options.producerId ?? NO_PRODUCER_ID, PRODUCER_ID_OFFSET);
-  output.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH_OFFSET);
-  output.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
-  output.writeInt32BE(count, RECORDS_COUNT_OFFSET);
-  output.writeUInt32BE(crc32c(output, CRC_COVERED_OFFSET, output.length), CRC_OFFSET);
-}

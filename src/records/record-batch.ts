@@ -191,6 +191,22 @@ export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: 
     output = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
     compressed.copy(output, RECORDS_OFFSET);
   }
+  writeBatchHeader(output, options, { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp });
+  return output;
+}
+
+/** Header fields an encoder computes from its records; the rest come from EncodeBatchOptions. */
+export interface BatchHeaderValues {
+  readonly codec: number;
+  readonly count: number;
+  readonly lastOffsetDelta: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+}
+
+/** Write the 61-byte header of `output` (records already in place) and its CRC-32C. */
+export function writeBatchHeader(output: Buffer, options: EncodeBatchOptions, values: BatchHeaderValues): void {
+  const { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp } = values;
   let attributes = codec;
   if (options.logAppendTime === true) attributes |= TIMESTAMP_TYPE_MASK;
   if (options.transactional === true) attributes |= TRANSACTIONAL_MASK;
@@ -208,7 +224,6 @@ export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: 
   output.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE_OFFSET);
   output.writeInt32BE(count, RECORDS_COUNT_OFFSET);
   output.writeUInt32BE(crc32c(output, CRC_COVERED_OFFSET, output.length), CRC_OFFSET);
-  return output;
 }
 
 /** Read the 61-byte header at `position`. Checks only that 61 bytes are present. */
