@@ -51,7 +51,7 @@ export function waitForData(
       for (const unsubscribe of unsubscribes) unsubscribe();
       resolve();
     };
-    const timer = clock.setTimer(maxWaitMs, finish);
+    const timer = clock.setTimer(maxWaitMs, finish, { keepAlive: true });
     for (const { log } of positions) {
       unsubscribes.push(
         log.onHighWatermark(() => {

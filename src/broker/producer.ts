@@ -216,7 +216,7 @@ export class Producer {
       open[partition] = accumulator;
       if (this.#lingerMs > 0) {
         const created = accumulator;
-        accumulator.timer = this.#clock.setTimer(this.#lingerMs, () => this.#seal(created));
+        accumulator.timer = this.#clock.setTimer(this.#lingerMs, () => this.#seal(created), { keepAlive: true });
       }
     }
     accumulator.records.push(record);
@@ -337,7 +337,7 @@ export class Producer {
       const retriable = error instanceof EngineError && error.retriable;
       const timeLeftMs = deadlineMs - this.#clock.nowMs();
       if (!retriable || attempt >= this.#retries || timeLeftMs <= this.#retryBackoffMs) throw error;
-      await new Promise<void>((resolve) => this.#clock.setTimer(this.#retryBackoffMs, resolve));
+      await new Promise<void>((resolve) => this.#clock.setTimer(this.#retryBackoffMs, resolve, { keepAlive: true }));
       const again = batch.buffer.byteLength === 0 ? await reencode() : batch;
       return this.#appendWithRetries(topic, partition, again, attempt + 1, deadlineMs, reencode);
     }

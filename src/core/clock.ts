@@ -6,20 +6,25 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+export interface TimerOptions {
+  readonly keepAlive?: boolean;
+}
+
 export interface Clock {
   nowMs(): number;
   /**
-   * Run `callback` once after `delayMs`. Like setTimeout, a pending timer keeps the process alive
-   * (a consumer waiting in a long poll must not let the process exit); owners cancel their timers
-   * when they close.
+   * Run `callback` once after `delayMs`. Background timers (heartbeats, session timeouts,
+   * maintenance) do not keep the process alive; pass `keepAlive` for a timer that stands for
+   * work someone awaits (a long poll, linger, a retry backoff), which must not let the process exit.
    */
-  setTimer(delayMs: number, callback: () => void): TimerHandle;
+  setTimer(delayMs: number, callback: () => void, options?: TimerOptions): TimerHandle;
 }
 
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
-  setTimer(delayMs, callback) {
+  setTimer(delayMs, callback, options) {
     const timer = setTimeout(callback, Math.max(0, delayMs));
+    if (options?.keepAlive !== true) timer.unref();
     return { cancel: () => clearTimeout(timer) };
   },
 };

@@ -20,6 +20,11 @@ export interface ConsumerGroupsOptions {
   readonly clock?: Clock;
   readonly coordinator?: GroupCoordinatorConfigInput;
   readonly offsets?: TopicOffsetStoreOptions;
+  /**
+   * Kafka's offsets.retention.check.interval.ms (600000): how often offsets of groups that have no
+   * members and no commit within offsets.retention.minutes are deleted. 0 turns the check off.
+   */
+  readonly 'offsets.retention.check.interval.ms'?: number;
 }
 
 export class ConsumerGroups {
@@ -27,12 +32,37 @@ export class ConsumerGroups {
   readonly offsets: TopicOffsetStore;
   readonly #broker: Broker;
   readonly #clock: Clock;
+  readonly #retentionCheckMs: number;
+  #retentionTimer: TimerHandle | null = null;
+  #closed = false;
 
-  private constructor(broker: Broker, coordinator: GroupCoordinator, offsets: TopicOffsetStore, clock: Clock) {
+  private constructor(broker: Broker, coordinator: GroupCoordinator, offsets: TopicOffsetStore, clock: Clock, retentionCheckMs: number) {
     this.#broker = broker;
     this.coordinator = coordinator;
     this.offsets = offsets;
     this.#clock = clock;
+    this.#retentionCheckMs = retentionCheckMs;
+    this.#scheduleRetentionCheck();
+  }
+
+  #scheduleRetentionCheck(): void {
+    if (this.#closed || this.#retentionCheckMs === 0) return;
+    this.#retentionTimer = this.#clock.setTimer(this.#retentionCheckMs, () => {
+      void this.expireOffsets()
+        .catch(() => undefined)
+        .finally(() => this.#scheduleRetentionCheck());
+    });
+  }
+
+  /**
+   * offsets.retention.minutes: delete the committed offsets of every group that has no members
+   * (Empty or gone) and whose last commit is older than the retention. Returns how many went.
+   */
+  expireOffsets(nowMs = this.#clock.nowMs()): Promise<number> {
+    return this.offsets.expire((groupId) => {
+      const state = this.coordinator.describeGroup(groupId).groupState;
+      return state === 'Empty' || state === 'Dead';
+    }, nowMs);
   }
 
   static async open(broker: Broker, options: ConsumerGroupsOptions = {}): Promise<ConsumerGroups> {
@@ -44,7 +74,11 @@ export class ConsumerGroups {
       config: { 'group.initial.rebalance.delay.ms': 0, ...options.coordinator },
       partitionExists: (topic, partition) => broker.hasTopic(topic) && partition < broker.partitionCount(topic),
     });
-    return new ConsumerGroups(broker, coordinator, offsets, clock);
+    const retentionCheckMs = options['offsets.retention.check.interval.ms'] ?? 600_000;
+    if (!Number.isSafeInteger(retentionCheckMs) || retentionCheckMs < 0) {
+      throw new EngineError('CONFIG_INVALID', `offsets.retention.check.interval.ms=${retentionCheckMs} is invalid: it must be an integer ≥ 0`);
+    }
+    return new ConsumerGroups(broker, coordinator, offsets, clock, retentionCheckMs);
   }
 
   consumer(options: GroupConsumerOptions): GroupConsumer {
@@ -52,6 +86,8 @@ export class ConsumerGroups {
   }
 
   close(): void {
+    this.#closed = true;
+    this.#retentionTimer?.cancel();
     this.coordinator.close();
   }
 }

@@ -38,6 +38,9 @@ import { EMPTY_BYTES, Group, GroupMember, type JoinWaiter, type SyncWaiter } fro
 import { commitToStore, fetchFromStore, refuseFetch, type OffsetCommitLimits } from './offset-requests.js';
 import type { OffsetStore } from './offset-store.js';
 
+
+/** Timers that complete a request someone awaits (a held JoinGroup or SyncGroup) keep the process alive. */
+const KEEP_ALIVE = { keepAlive: true } as const;
 /**
  * The classic (pre-KIP-848) consumer-group coordinator: one state machine per group, after
  * Kafka's GroupCoordinator.scala, driven by the embedded consumer and by the Kafka wire protocol
@@ -291,7 +294,7 @@ export class GroupCoordinator {
       return;
     }
     group.rebalanceDelayIsInitial = false;
-    group.rebalanceTimer = this.#clock.setTimer(rebalanceTimeoutMs, () => this.#onRebalanceTimeout(group));
+    group.rebalanceTimer = this.#clock.setTimer(rebalanceTimeoutMs, () => this.#onRebalanceTimeout(group), KEEP_ALIVE);
     this.#tryCompleteJoin(group);
   }
 
@@ -312,7 +315,7 @@ export class GroupCoordinator {
       } else {
         this.#completeJoin(group);
       }
-    });
+    }, KEEP_ALIVE);
   }
 
   #onRebalanceTimeout(group: Group): void {
@@ -337,7 +340,7 @@ export class GroupCoordinator {
     }
     if (!group.maybeElectNewJoinedLeader() && group.members.size > 0) {
       // Only static members that did not rejoin remain: wait again (their sessions may expire).
-      group.rebalanceTimer = this.#clock.setTimer(group.rebalanceTimeoutMs(), () => this.#onRebalanceTimeout(group));
+      group.rebalanceTimer = this.#clock.setTimer(group.rebalanceTimeoutMs(), () => this.#onRebalanceTimeout(group), KEEP_ALIVE);
       return;
     }
     group.initNextGeneration(this.#clock.nowMs());
@@ -442,7 +445,7 @@ export class GroupCoordinator {
       }
       this.#prepareRebalance(group);
       this.#maybeDropGroup(group);
-    });
+    }, KEEP_ALIVE);
   }
 
   #removePendingSyncMember(group: Group, memberId: string): void {

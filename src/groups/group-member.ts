@@ -174,7 +174,8 @@ export class GroupMember {
   #scheduleHeartbeat(): void {
     this.#heartbeat?.cancel();
     if (this.#stopped) return;
-    this.#heartbeat = this.#options.clock.setTimer(this.#options.heartbeatIntervalMs ?? 3000, () => this.#beat());
+    // Heartbeats keep the process alive while the member is in the group, as a running client does.
+    this.#heartbeat = this.#options.clock.setTimer(this.#options.heartbeatIntervalMs ?? 3000, () => this.#beat(), { keepAlive: true });
   }
 
   #beat(): void {

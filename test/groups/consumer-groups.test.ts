@@ -133,6 +133,37 @@ describe('Consumer groups', () => {
     expect(seenByBilling.length).toBe(12);
   });
 
+  test('offsets.retention.minutes removes the offsets of a group that has been empty too long, checked on a timer', async () => {
+    const clock = new ManualClock();
+    const broker = await Broker.open({ scheduleTasks: false, clock: () => clock.nowMs() });
+    await broker.createTopic('orders', { partitions: 1 });
+    const groups = await ConsumerGroups.open(broker, {
+      clock,
+      offsets: { 'offsets.retention.minutes': 1 },
+      'offsets.retention.check.interval.ms': 10_000,
+    });
+    cleanups.push(async () => {
+      groups.close();
+      await broker.close();
+    });
+    await produce(broker, 3);
+    const consumer = member(groups);
+    await settle(clock, consumer.subscribe({ topics: ['orders'] }));
+    await drain(consumer, []);
+    await consumer.close();
+    expect(groups.offsets.fetch('billing').map((entry) => entry.offset)).toEqual([3]);
+    // The check runs every 10 s (each run schedules the next when it is done, so time moves in
+    // steps); the offsets go once the last commit is more than a minute old.
+    const step = async (): Promise<void> => {
+      clock.advance(10_000);
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (let seconds = 10; seconds <= 50; seconds += 10) await step();
+    expect(groups.offsets.fetch('billing').length).toBe(1);
+    for (let seconds = 60; seconds <= 80; seconds += 10) await step();
+    expect(groups.offsets.fetch('billing')).toEqual([]);
+  });
+
   test('committed offsets survive a broker restart', async () => {
     const directory: TempDir = makeTempDir();
     cleanups.push(() => directory.remove());
