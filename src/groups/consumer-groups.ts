@@ -117,6 +117,9 @@ export class GroupConsumer {
   readonly #broker: Broker;
   #member: GroupMember | null = null;
   #autoCommit: TimerHandle | null = null;
+  #pollWatch: TimerHandle | null = null;
+  #lastPollMs = 0;
+  #leftForSlowPoll = false;
   #closed = false;
 
   constructor(broker: Broker, coordinator: GroupCoordinator, clock: Clock, options: GroupConsumerOptions) {
@@ -160,7 +163,30 @@ export class GroupConsumer {
       onAssign: (partitions) => this.#consumer.assign(flatten(partitions)),
     });
     await this.#member.join();
+    this.#lastPollMs = this.#clock.nowMs();
+    this.#schedulePollWatch();
     if (this.#options['enable.auto.commit'] ?? true) this.#scheduleAutoCommit();
+  }
+
+  /**
+   * max.poll.interval.ms (300000), enforced here as Kafka's client does: if the application does not
+   * call poll() within it, the member leaves the group without committing (its positions cannot be
+   * trusted), so the others take its partitions; the next poll() joins again.
+   */
+  #schedulePollWatch(): void {
+    if (this.#closed) return;
+    const intervalMs = this.#options['max.poll.interval.ms'] ?? 300_000;
+    const dueMs = this.#lastPollMs + intervalMs - this.#clock.nowMs();
+    this.#pollWatch = this.#clock.setTimer(Math.max(0, dueMs), () => {
+      if (this.#closed || this.#member === null) return;
+      if (this.#clock.nowMs() - this.#lastPollMs >= intervalMs) {
+        this.#leftForSlowPoll = true;
+        this.#consumer.assign([]);
+        void this.#member.leave({ revoke: false });
+        return;
+      }
+      this.#schedulePollWatch();
+    });
   }
 
   #scheduleAutoCommit(): void {
@@ -218,12 +244,18 @@ export class GroupConsumer {
   }
 
   async poll(): Promise<FetchedBatch[]> {
+    this.#lastPollMs = this.#clock.nowMs();
+    if (this.#leftForSlowPoll && this.#member !== null) {
+      this.#leftForSlowPoll = false;
+      await this.#member.rejoin();
+      this.#schedulePollWatch();
+    }
     return this.#consumer.poll();
   }
 
   async *batches(): AsyncGenerator<FetchedBatch> {
     while (!this.#closed) {
-      for (const batch of await this.#consumer.poll()) yield batch;
+      for (const batch of await this.poll()) yield batch;
     }
   }
 
@@ -231,6 +263,7 @@ export class GroupConsumer {
   abandon(): void {
     this.#closed = true;
     this.#autoCommit?.cancel();
+    this.#pollWatch?.cancel();
     this.#member?.abandon();
     void this.#consumer.close();
   }
@@ -240,6 +273,7 @@ export class GroupConsumer {
     if (this.#closed) return;
     this.#closed = true;
     this.#autoCommit?.cancel();
+    this.#pollWatch?.cancel();
     await this.#member?.leave();
     await this.#consumer.close();
   }

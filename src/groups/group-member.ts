@@ -64,6 +64,18 @@ export class GroupMember {
     return this.#generationId;
   }
 
+  /** After leave(): join again as a new member. */
+  rejoin(): Promise<void> {
+    this.#stopped = false;
+    this.#memberId = '';
+    this.#generationId = -1;
+    return this.join();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** Join (or rejoin) the group; resolves once this member has its assignment. */
   join(): Promise<void> {
     this.#rejoining ??= this.#joinLoop().finally(() => {
@@ -200,12 +212,15 @@ export class GroupMember {
     this.#heartbeat?.cancel();
   }
 
-  /** Leave the group cleanly (revoking first), so the others rebalance at once. */
-  async leave(): Promise<void> {
+  /**
+   * Leave the group, so the others rebalance at once. `revoke: false` skips the revoke callback
+   * (no commit): used when the application stopped polling and its positions cannot be trusted.
+   */
+  async leave(options: { revoke?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#heartbeat?.cancel();
-    if (this.#owned.length > 0) await this.#options.onRevoke(this.#owned);
+    if (this.#owned.length > 0 && options.revoke !== false) await this.#options.onRevoke(this.#owned);
     this.#owned = [];
     if (this.#memberId !== '') {
       this.#options.coordinator.leaveGroup({

@@ -119,6 +119,39 @@ describe('Consumer groups', () => {
     for (let index = 0; index < 6; index++) expect(seenBySurvivor).toContain(`order-${index}`);
   });
 
+  test('a member that does not poll within max.poll.interval.ms leaves; its next poll joins again', async () => {
+    const { clock, groups } = await setup(3);
+    const options = {
+      groupId: 'billing',
+      'auto.offset.reset': 'earliest' as const,
+      'fetch.max.wait.ms': 0,
+      'session.timeout.ms': SESSION_TIMEOUT_MS,
+      'heartbeat.interval.ms': HEARTBEAT_MS,
+      'max.poll.interval.ms': 20_000,
+      'enable.auto.commit': false,
+    };
+    const slow = groups.consumer(options);
+    const busy = groups.consumer(options);
+    await settle(clock, Promise.all([slow.subscribe({ topics: ['orders'] }), busy.subscribe({ topics: ['orders'] })]));
+    await settle(clock, Promise.resolve());
+    expect(partitionsOf(slow).length + partitionsOf(busy).length).toBe(3);
+    // Only `busy` polls; after 20 s `slow` leaves and `busy` takes everything at its next rebalance.
+    for (let second = 0; second < 40; second += 2) {
+      await busy.poll();
+      clock.advance(2000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await settle(clock, Promise.resolve());
+    expect(partitionsOf(slow)).toEqual([]);
+    expect(partitionsOf(busy)).toEqual([0, 1, 2]);
+    const rejoined = slow.poll();
+    await settle(clock, rejoined);
+    await settle(clock, Promise.resolve());
+    expect(partitionsOf(slow).length).toBeGreaterThan(0);
+    await busy.close();
+    await slow.close();
+  });
+
   test('two groups each read everything', async () => {
     const { clock, broker, groups } = await setup(3);
     await produce(broker, 12);
