@@ -2,7 +2,6 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { EngineError, OffsetOutOfRangeError } from '../core/errors.js';
 import { decodeRecordBatch } from '../records/record-batch.js';
 import type { Record } from '../records/record.js';
-import type { WorkPool } from '../pool/pool.js';
 import type { Log } from '../storage/log.js';
 import { waitForData, type FetchPosition } from './fetcher.js';
 
@@ -48,8 +47,6 @@ export interface FetchedBatch extends TopicPartition {
 export interface ConsumeSource {
   log(topic: string, partition: number): Log;
   partitionCount(topic: string): number;
-  /** The broker's worker pool, if it has one: large fetches are decoded there. */
-  readonly pool?: WorkPool | null;
 }
 
 /** Where starting positions come from when a group has committed offsets. */
@@ -66,48 +63,6 @@ interface Assignment {
 }
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-interface PartitionRead {
-  readonly assignment: Assignment;
-  /** Whole stored batches, as the log returned them. */
-  readonly bytes: Buffer;
-  /** The position the read started from: earlier records of the first batch are skipped. */
-  readonly fromOffset: number;
-  readonly nextOffset: number;
-}
-
-/** Records in the stored batches of `bytes`, from their headers (recordsCount at byte 57). */
-function recordsIn(bytes: Buffer): number {
-  let count = 0;
-  for (let at = 0; at < bytes.length; at += bytes.readInt32BE(at + 8) + 12) count += bytes.readInt32BE(at + 57);
-  return count;
-}
-
-function decodeInline(read: PartitionRead): Record[] {
-  const records: Record[] = [];
-  let at = 0;
-  while (at < read.bytes.length) {
-    const decoded = decodeRecordBatch(read.bytes, at, { crcChecked: true });
-    for (const record of decoded.records) if (record.offset >= read.fromOffset) records.push(record);
-    at += decoded.header.batchLength + 12;
-  }
-  return records;
-}
-
-function finish(decoded: ReadonlyArray<{ read: PartitionRead; records: Record[] }>): FetchedBatch[] {
-  const batches: FetchedBatch[] = [];
-  for (const { read, records } of decoded) {
-    if (records.length === 0) continue;
-    batches.push({
-      topic: read.assignment.topic,
-      partition: read.assignment.partition,
-      records,
-      highWatermark: read.assignment.log.highWatermark,
-      nextOffset: read.nextOffset,
-    });
-  }
-  return batches;
-}
 
 export class Consumer {
   readonly #source: ConsumeSource;
@@ -235,56 +190,43 @@ export class Consumer {
     this.#ensureOpen();
     const active = [...this.#assignments.values()].filter((assignment) => !assignment.paused);
     this.#initialise(active);
-    // Inline decoding stays synchronous up to the long poll's timer, so a poll's wait starts
-    // at once; only a pool decode is awaited.
-    const fetched = this.#fetchOnce(active);
-    let batches = Array.isArray(fetched) ? fetched : await fetched;
+    let batches = this.#fetchOnce(active);
     if (batches.length === 0 && this.#maxWaitMs > 0 && active.length > 0) {
       const positions: FetchPosition[] = active.map((assignment) => ({ log: assignment.log, offset: assignment.position! }));
       this.#wake = { aborted: false };
       await waitForData(positions, this.#minBytes, this.#maxWaitMs, this.#clock, this.#wake);
       this.#wake = null;
       if (this.#closed) return [];
-      batches = await this.#fetchOnce([...this.#assignments.values()].filter((assignment) => !assignment.paused));
+      batches = this.#fetchOnce([...this.#assignments.values()].filter((assignment) => !assignment.paused));
     }
     return batches;
   }
 
-  /**
-   * One round of reads over the active partitions (taking turns at being first), stopping at
-   * fetch.max.bytes or max.poll.records, then the decode: inline, or on the broker's worker pool
-   * when there is one (large fetches are decoded there in parallel, small ones inline).
-   */
-  #fetchOnce(active: Assignment[]): FetchedBatch[] | Promise<FetchedBatch[]> {
+  #fetchOnce(active: Assignment[]): FetchedBatch[] {
     this.#initialise(active);
-    const reads: PartitionRead[] = [];
+    const batches: FetchedBatch[] = [];
     let budget = this.#maxBytes;
     let records = 0;
     const first = active.length === 0 ? 0 : this.#nextFirst++ % active.length;
     for (let turn = 0; turn < active.length; turn++) {
       const assignment = active[(first + turn) % active.length]!;
-      if ((budget <= 0 || records >= this.#maxPollRecords) && reads.length > 0) break;
-      const read = this.#readPartition(assignment, Math.min(this.#partitionMaxBytes, Math.max(budget, 1)));
-      if (read === null) continue;
-      budget -= read.bytes.length;
-      records += recordsIn(read.bytes);
-      reads.push(read);
+      if ((budget <= 0 || records >= this.#maxPollRecords) && batches.length > 0) break;
+      const fetched = this.#fetchPartition(assignment, Math.min(this.#partitionMaxBytes, Math.max(budget, 1)));
+      if (fetched === null) continue;
+      budget -= fetched.bytes;
+      records += fetched.records.length;
+      batches.push({
+        topic: assignment.topic,
+        partition: assignment.partition,
+        records: fetched.records,
+        highWatermark: assignment.log.highWatermark,
+        nextOffset: assignment.position!,
+      });
     }
-    const pool = this.#source.pool ?? null;
-    if (pool === null) return finish(reads.map((read) => ({ read, records: decodeInline(read) })));
-    return Promise.all(
-      reads.map(async (read) => {
-        const decoded = await pool.decode(read.bytes, { crcChecked: true });
-        const out: Record[] = [];
-        for (let index = 0; index < decoded.recordCount; index++) {
-          if (decoded.offset(index) >= read.fromOffset) out.push(decoded.record(index));
-        }
-        return { read, records: out };
-      }),
-    ).then(finish);
+    return batches;
   }
 
-  #readPartition(assignment: Assignment, maxBytes: number): PartitionRead | null {
+  #fetchPartition(assignment: Assignment, maxBytes: number): { records: Record[]; bytes: number } | null {
     const log = assignment.log;
     let position = assignment.position!;
     let result;
@@ -297,8 +239,16 @@ export class Consumer {
       result = log.read(position, maxBytes, log.highWatermark);
     }
     if (result.records.length === 0) return null;
+    const records: Record[] = [];
+    let at = 0;
+    while (at < result.records.length) {
+      const decoded = decodeRecordBatch(result.records, at, { crcChecked: true });
+      for (const record of decoded.records) if (record.offset >= position) records.push(record);
+      at += decoded.header.batchLength + 12;
+    }
     assignment.position = result.nextOffset;
-    return { assignment, bytes: result.records, fromOffset: position, nextOffset: result.nextOffset };
+    if (records.length === 0) return null;
+    return { records, bytes: result.records.length };
   }
 
   /** Batches as they arrive, until the consumer is closed. */
