@@ -351,7 +351,8 @@ export function recordsSection(buffer: Buffer, position: number, batchBytes: num
 /**
  * Walk and check every record of a validated batch: lengths, varints, offset deltas strictly
  * increasing and within lastOffsetDelta, the count matching recordsCount, the section fully used.
- * With a visitor, each record is materialised; without one, nothing is allocated per record.
+ * With a visitor, each record is materialised; without one, the tight walk of record-walk.ts
+ * checks the same rules and allocates nothing per record.
  * Returns the number of records with a null key (compacted topics refuse them).
  */
 export function forEachRecord(
@@ -404,22 +405,20 @@ export function forEachRecord(
       );
     }
     previousOffsetDelta = offsetDelta;
-    const materialise = visit !== undefined;
-    const key = readNullableBytes(cursor, materialise, 'key');
+    const key = readNullableBytes(cursor, 'key');
     if (key === null) nullKeyCount++;
-    const value = readNullableBytes(cursor, materialise, 'value');
+    const value = readNullableBytes(cursor, 'value');
     const headerCount = readVarint(cursor);
     if (headerCount < 0) throw new CorruptRecordError('BAD_RECORD', `record has a negative header count ${headerCount}`);
     let headers = EMPTY_HEADERS;
     if (headerCount > 0) {
-      const list: RecordHeader[] | null = materialise ? new Array<RecordHeader>(headerCount) : null;
+      const list = new Array<RecordHeader>(headerCount);
       for (let headerIndex = 0; headerIndex < headerCount; headerIndex++) {
-        const headerKey = readNullableBytes(cursor, materialise, 'header key');
+        const headerKey = readNullableBytes(cursor, 'header key');
         if (headerKey === null) throw new CorruptRecordError('BAD_RECORD', 'a record header key may not be null');
-        const headerValue = readNullableBytes(cursor, materialise, 'header value');
-        if (list !== null) list[headerIndex] = { key: headerKey!.toString('utf8'), value: headerValue ?? null };
+        list[headerIndex] = { key: headerKey.toString('utf8'), value: readNullableBytes(cursor, 'header value') };
       }
-      if (list !== null) headers = list;
+      headers = list;
     }
     if (cursor.position !== bodyEnd) {
       throw new CorruptRecordError(
@@ -428,18 +427,16 @@ export function forEachRecord(
           `of its ${bodyBytes} declared bytes`,
       );
     }
-    if (visit !== undefined) {
-      visit(
-        {
-          offset: baseOffset + offsetDelta,
-          timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-          key: key ?? null,
-          value: value ?? null,
-          headers,
-        },
-        index,
-      );
-    }
+    visit(
+      {
+        offset: baseOffset + offsetDelta,
+        timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+        key,
+        value,
+        headers,
+      },
+      index,
+    );
   }
   if (cursor.position !== section.length) {
     throw new CorruptRecordError(
@@ -450,8 +447,8 @@ export function forEachRecord(
   return nullKeyCount;
 }
 
-/** Returns a slice (or null) when `materialise`, else undefined for present and null for null. */
-function readNullableBytes(cursor: ByteCursor, materialise: boolean, what: string): Buffer | null | undefined {
+/** A length-prefixed field as a slice of the section, or null. */
+function readNullableBytes(cursor: ByteCursor, what: string): Buffer | null {
   const length = readVarint(cursor);
   if (length === -1) return null;
   if (length < -1 || cursor.position + length > cursor.end) {
@@ -462,7 +459,7 @@ function readNullableBytes(cursor: ByteCursor, materialise: boolean, what: strin
   }
   const start = cursor.position;
   cursor.position += length;
-  return materialise ? cursor.buffer.subarray(start, start + length) : undefined;
+  return cursor.buffer.subarray(start, start + length);
 }
 
 export function isControlBatch(buffer: Buffer, position = 0): boolean {
