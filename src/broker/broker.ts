@@ -1,3 +1,4 @@
+import type { BrokerServer, ListenOptions } from '../server/server.js';
 import { randomUUID } from 'node:crypto';
 import { EngineError } from '../core/errors.js';
 import { LOG_CONFIG_DEFAULTS, LOG_CONFIG_KEYS, resolveLogConfig, type LogConfig, type LogConfigInput, type LogConfigKey } from '../storage/config.js';
@@ -320,6 +321,17 @@ export class Broker {
   consumer(options: ConsumerOptions = {}): Consumer {
     this.#ensureOpen();
     return new Consumer(this, options);
+  }
+
+  /**
+   * Serve this broker to Kafka clients over the wire protocol (default 127.0.0.1:9092). The
+   * server shares the broker's consumer groups with embedded group consumers. Close the returned
+   * server before the broker. (The server layer sits above the broker, so it is loaded on demand.)
+   */
+  async listen(options: ListenOptions = {}): Promise<BrokerServer> {
+    this.#ensureOpen();
+    const { BrokerServer: Server } = await import('../server/server.js');
+    return Server.listen(this, options);
   }
 
   /** Flush every partition, write clean-shutdown state, and remove a temporary data directory. */

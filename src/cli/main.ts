@@ -2,14 +2,25 @@
 import { EngineError } from '../core/errors.js';
 import type { CompressionCodec } from '../records/record.js';
 import { runDemo } from './demo.js';
+import { startServer } from './serve.js';
 
 /**
- * The `brook` command. For now: `brook demo`, an embedded append/read run. The server, topic,
- * produce/consume, dump, verify and bench commands come with the broker and wire-protocol work.
+ * The `brook` command: `serve` (the Kafka wire protocol server) and `demo` (an embedded
+ * append/read run).
  */
 const USAGE = `Usage: brook <command> [options]
 
 Commands:
+  serve     serve a broker to Kafka clients (KafkaJS, librdkafka/kcat, kafka-python, ...)
+            --data-dir <path>     data directory (default ./brook-data)
+            --host <address>      listen address (default 127.0.0.1)
+            --port <n>            listen port (default 9092; 0 = any free port)
+            --advertised-host <h> host name given to clients (default: the listen address)
+            --workers <n>         worker threads for CRC/LZ4/encode work (default 0 = inline)
+            --override key=value  a Kafka setting (segment.bytes, retention.ms, num.partitions,
+                                  group.initial.rebalance.delay.ms, socket.request.max.bytes, ...);
+                                  repeat for several
+            SIGTERM/SIGINT: stop accepting, answer requests in flight, flush, close cleanly
   demo      append records to an embedded partition log, read them back, reopen it
             --dir <path>          keep the data in <path> (default: a temporary directory)
             --records <n>         records to append (default 1000000)
@@ -19,25 +30,26 @@ Commands:
   help      show this text
 `;
 
-function parseFlags(args: string[]): Map<string, string> {
+function parseFlags(args: string[], overrides?: string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
     if (!arg.startsWith('--')) throw new EngineError('CONFIG_INVALID', `unexpected argument "${arg}"; see brook help`);
     const value = args[index + 1];
     if (value === undefined) throw new EngineError('CONFIG_INVALID', `${arg} needs a value; see brook help`);
-    flags.set(arg.slice(2), value);
+    if (arg === '--override' && overrides !== undefined) overrides.push(value);
+    else flags.set(arg.slice(2), value);
     index++;
   }
   return flags;
 }
 
-function positiveInteger(flags: Map<string, string>, name: string, fallback: number): number {
+function positiveInteger(flags: Map<string, string>, name: string, fallback: number, zeroAllowed = false): number {
   const raw = flags.get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new EngineError('CONFIG_INVALID', `--${name}=${raw} is invalid: it must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < (zeroAllowed ? 0 : 1)) {
+    throw new EngineError('CONFIG_INVALID', `--${name}=${raw} is invalid: it must be ${zeroAllowed ? 'a non-negative' : 'a positive'} integer`);
   }
   return value;
 }
@@ -63,6 +75,38 @@ async function main(argv: string[]): Promise<number> {
         print,
       );
       return 0;
+    }
+    case 'serve': {
+      const overrides: string[] = [];
+      const flags = parseFlags(rest, overrides);
+      const port = flags.get('port') ?? '9092';
+      const portNumber = Number(port);
+      if (!Number.isSafeInteger(portNumber) || portNumber < 0 || portNumber > 65535) {
+        throw new EngineError('CONFIG_INVALID', `--port=${port} is invalid: use an integer in [0, 65535]`);
+      }
+      const running = await startServer({
+        dataDir: flags.get('data-dir') ?? 'brook-data',
+        host: flags.get('host') ?? '127.0.0.1',
+        port: portNumber,
+        advertisedHost: flags.get('advertised-host') ?? null,
+        workers: flags.has('workers') ? positiveInteger(flags, 'workers', 0, true) : 0,
+        overrides,
+      });
+      print(`brook: serving ${running.broker.dataDir} on ${running.server.config.host}:${running.server.port} (advertised as ${running.server.config.advertisedHost}:${running.server.port})`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          print(`brook: ${signal}: shutting down`);
+          running.stop().then(resolve, (error: unknown) => {
+            process.stderr.write(`brook: shutdown failed: ${String(error)}\n`);
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      print('brook: stopped cleanly');
+      return process.exitCode === 1 ? 1 : 0;
     }
     case 'help':
     case '--help':

@@ -51,6 +51,11 @@ export const ERROR_CODES = [
   'MEMBER_ID_REQUIRED',
   'GROUP_MAX_SIZE_REACHED',
   'FENCED_INSTANCE_ID',
+  // Wire protocol (server and codec).
+  'MALFORMED_FRAME', // a frame or field that cannot be read: truncated, a bad length, a varint too long
+  'FRAME_TOO_LARGE', // a size field over socket.request.max.bytes, refused before allocating
+  'UNSUPPORTED_API', // an API key or version Brook does not serve
+  'VALUE_OUT_OF_RANGE', // encode: a value that does not fit its wire type
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -111,6 +116,11 @@ export class CorruptSegmentError extends EngineError {
 /** The disk failed (EIO, ENOSPC, failed fsync). Nothing is acknowledged after this. */
 export class StorageError extends EngineError {
   override name = 'StorageError';
+}
+
+/** Bytes from the network that do not form a valid Kafka frame or field. */
+export class ProtocolError extends EngineError {
+  override name = 'ProtocolError';
 }
 
 export class LogClosedError extends EngineError {

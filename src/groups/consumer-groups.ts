@@ -27,6 +27,9 @@ export interface ConsumerGroupsOptions {
   readonly 'offsets.retention.check.interval.ms'?: number;
 }
 
+/** The groups of each broker that server and embedded users share (see ConsumerGroups.shared). */
+const SHARED = new WeakMap<Broker, Promise<ConsumerGroups>>();
+
 export class ConsumerGroups {
   readonly coordinator: GroupCoordinator;
   readonly offsets: TopicOffsetStore;
@@ -35,6 +38,7 @@ export class ConsumerGroups {
   readonly #retentionCheckMs: number;
   #retentionTimer: TimerHandle | null = null;
   #closed = false;
+  #onClose: () => void = () => undefined;
 
   private constructor(broker: Broker, coordinator: GroupCoordinator, offsets: TopicOffsetStore, clock: Clock, retentionCheckMs: number) {
     this.#broker = broker;
@@ -81,12 +85,34 @@ export class ConsumerGroups {
     return new ConsumerGroups(broker, coordinator, offsets, clock, retentionCheckMs);
   }
 
+  /**
+   * The broker's one set of consumer groups: the wire server and embedded group consumers must
+   * meet in the same coordinator. Opened on first use with `options`; later calls get the same
+   * instance (their options are ignored). A closed instance is replaced on the next call.
+   */
+  static shared(broker: Broker, options: ConsumerGroupsOptions = {}): Promise<ConsumerGroups> {
+    const existing = SHARED.get(broker);
+    if (existing !== undefined) return existing;
+    const opened = ConsumerGroups.open(broker, options);
+    SHARED.set(broker, opened);
+    opened.then(
+      (groups) => {
+        groups.#onClose = () => {
+          if (SHARED.get(broker) === opened) SHARED.delete(broker);
+        };
+      },
+      () => SHARED.delete(broker),
+    );
+    return opened;
+  }
+
   consumer(options: GroupConsumerOptions): GroupConsumer {
     return new GroupConsumer(this.#broker, this.coordinator, this.#clock, options);
   }
 
   close(): void {
     this.#closed = true;
+    this.#onClose();
     this.#retentionTimer?.cancel();
     this.coordinator.close();
   }

@@ -1,0 +1,107 @@
+import { Broker } from '../broker/broker.js';
+import { ConfigError } from '../core/errors.js';
+import { GROUP_COORDINATOR_CONFIG_DEFAULTS, type GroupCoordinatorConfigInput } from '../groups/group-config.js';
+import { ConsumerGroups } from '../groups/consumer-groups.js';
+import type { BrokerServer } from '../server/server.js';
+import type { ServerConfigInput } from '../server/server-config.js';
+import { LOG_CONFIG_KEYS, type LogConfigInput } from '../storage/config.js';
+
+/**
+ * `brook serve`: a broker on a data directory, served to Kafka clients. Settings use Kafka's
+ * names, given as `--override key=value`; each goes to the part that owns it (log defaults,
+ * group coordinator, server). SIGTERM and SIGINT shut down gracefully: stop accepting, answer
+ * requests already read, flush and close the logs cleanly.
+ */
+export interface ServeOptions {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly advertisedHost: string | null;
+  readonly workers: number;
+  readonly overrides: ReadonlyArray<string>;
+}
+
+const SERVER_KEYS = [
+  'node.id',
+  'cluster.id',
+  'socket.request.max.bytes',
+  'max.connections',
+  'queued.max.requests',
+  'auto.create.topics.enable',
+  'connections.max.idle.ms',
+] as const;
+
+interface SplitOverrides {
+  readonly log: Record<string, string>;
+  readonly groups: Record<string, number>;
+  readonly server: Record<string, string | number | boolean>;
+}
+
+export function splitOverrides(overrides: ReadonlyArray<string>): SplitOverrides {
+  const log: Record<string, string> = {};
+  const groups: Record<string, number> = {};
+  const server: Record<string, string | number | boolean> = {};
+  for (const override of overrides) {
+    const equals = override.indexOf('=');
+    if (equals <= 0) throw new ConfigError('--override', override, 'of the form key=value, with a Kafka setting name as key');
+    const key = override.slice(0, equals);
+    const value = override.slice(equals + 1);
+    if ((LOG_CONFIG_KEYS as ReadonlyArray<string>).includes(key) || key === 'num.partitions') log[key] = value;
+    else if (key in GROUP_COORDINATOR_CONFIG_DEFAULTS) groups[key] = integerValue(key, value);
+    else if ((SERVER_KEYS as ReadonlyArray<string>).includes(key)) {
+      if (key === 'cluster.id') server[key] = value;
+      else if (key === 'auto.create.topics.enable') {
+        if (value !== 'true' && value !== 'false') throw new ConfigError(key, value, 'true or false');
+        server[key] = value === 'true';
+      } else server[key] = integerValue(key, value);
+    } else {
+      throw new ConfigError(key, value, `a known setting: a log setting (${LOG_CONFIG_KEYS.join(', ')}, num.partitions), a group setting (${Object.keys(GROUP_COORDINATOR_CONFIG_DEFAULTS).join(', ')}) or a server setting (${SERVER_KEYS.join(', ')})`);
+    }
+  }
+  return { log, groups, server };
+}
+
+function integerValue(key: string, value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(number)) throw new ConfigError(key, value, 'an integer');
+  return number;
+}
+
+export interface RunningServer {
+  readonly broker: Broker;
+  readonly server: BrokerServer;
+  readonly groups: ConsumerGroups;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const split = splitOverrides(options.overrides);
+  const broker = await Broker.open({ dataDir: options.dataDir, workers: options.workers, config: split.log as LogConfigInput & { 'num.partitions'?: string } });
+  let groups: ConsumerGroups;
+  let server: BrokerServer;
+  try {
+    groups = await ConsumerGroups.shared(broker, { coordinator: split.groups as GroupCoordinatorConfigInput });
+    const listen: ServerConfigInput = {
+      host: options.host,
+      port: options.port,
+      ...(options.advertisedHost === null ? {} : { advertisedHost: options.advertisedHost }),
+      ...(split.server as ServerConfigInput),
+    };
+    server = await broker.listen({ ...listen, groups });
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    broker,
+    server,
+    groups,
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.close();
+        groups.close();
+        await broker.close();
+      })()),
+  };
+}
