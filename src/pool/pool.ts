@@ -1,6 +1,7 @@
 import { sep, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import { assert } from '../core/assert.js';
 import { EngineError } from '../core/errors.js';
 import {
@@ -169,7 +170,7 @@ export class WorkPool {
     this.#piscina =
       options.workers === 0
         ? null
-        : new Piscina<WorkerRequest, WorkerResponse>({
+        : new (loadPiscina())<WorkerRequest, WorkerResponse>({
             filename: workerFilename(),
             minThreads: options.workers,
             maxThreads: options.workers,
@@ -365,4 +366,11 @@ export class WorkPool {
     }
     return asBuffer(unwrap(response.result));
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/** piscina is loaded only when a pool with workers is made (`workers: 0` never pays for it). */
+function loadPiscina(): typeof Piscina {
+  return (require('piscina') as { Piscina: typeof Piscina }).Piscina;
 }

@@ -1,4 +1,13 @@
-import { compressSync, uncompressSync } from 'lz4-napi';
+import { createRequire } from 'node:module';
+
+type Lz4Napi = typeof import('lz4-napi');
+const require = createRequire(import.meta.url);
+// lz4-napi is loaded on first use, so a broker that never sees LZ4 does not pay for it at startup.
+let lz4: Lz4Napi | null = null;
+function lz4Napi(): Lz4Napi {
+  lz4 ??= require('lz4-napi') as Lz4Napi;
+  return lz4;
+}
 import { CorruptRecordError } from '../core/errors.js';
 import { KiB } from '../core/units.js';
 import { xxhash32 } from './xxhash32.js';
@@ -49,7 +58,7 @@ export function lz4FrameCompress(input: Buffer): Buffer {
   for (let index = 0; index < blockCount; index++) {
     const start = index * KAFKA_BLOCK_BYTES;
     const block = input.subarray(start, Math.min(start + KAFKA_BLOCK_BYTES, input.length));
-    const prefixed = compressSync(block);
+    const prefixed = lz4Napi().compressSync(block);
     // Keep the compressed form only when it is smaller, as Kafka does; else store the block raw.
     const compressed = prefixed.length - BLOCK_SIZE_BYTES < block.length ? prefixed : null;
     compressedBlocks[index] = compressed;
@@ -110,7 +119,7 @@ export function lz4FrameDecompress(frame: Buffer, decompressedBytesLimit: number
       frame.copy(scratch, BLOCK_SIZE_BYTES, position, position + size);
       let block: Buffer;
       try {
-        block = uncompressSync(scratch.subarray(0, size + BLOCK_SIZE_BYTES));
+        block = lz4Napi().uncompressSync(scratch.subarray(0, size + BLOCK_SIZE_BYTES));
       } catch (error) {
         throw new CorruptRecordError('DECOMPRESSION_FAILED', `LZ4 block at byte ${position} does not decompress`, {
           cause: error,

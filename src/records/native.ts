@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import crc32cPortable from 'crc-32/crc32c.js';
 
 /**
  * The one door to optional native code. CRC-32C prefers @node-rs/crc32 (SIMD, optional
@@ -27,8 +26,17 @@ function loadNativeCrc32c(): Crc32cFunction | null {
   }
 }
 
-export const portableCrc32c: Crc32cFunction = (input, initial) =>
-  crc32cPortable.buf(input, initial === undefined ? 0 : initial | 0) >>> 0;
+interface PortableCrc32cModule {
+  buf: (input: Uint8Array, seed?: number) => number;
+}
+
+// Loaded on first use: with the native module present, startup does not pay for it.
+let portableModule: PortableCrc32cModule | null = null;
+
+export const portableCrc32c: Crc32cFunction = (input, initial) => {
+  portableModule ??= require('crc-32/crc32c.js') as PortableCrc32cModule;
+  return portableModule.buf(input, initial === undefined ? 0 : initial | 0) >>> 0;
+};
 
 const nativeCrc32c = loadNativeCrc32c();
 

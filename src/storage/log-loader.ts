@@ -62,6 +62,8 @@ export interface RecoveryReport {
 export interface LoadedLog {
   readonly segments: LogSegment[];
   readonly report: RecoveryReport;
+  /** The checkpoint files as read (null when absent), so an unchanged one need not be rewritten. */
+  readonly checkpointed: { readonly recoveryPoint: number | null; readonly logStartOffset: number | null };
 }
 
 export function loadSegments(directory: string, settings: SegmentSettings, io: FileIO, nowMs: number): LoadedLog {
@@ -156,7 +158,7 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
     io.unlink(markerPath);
     io.syncDirectory(directory);
   }
-  return { segments, report };
+  return { segments, report, checkpointed: { recoveryPoint: checkpointedRecoveryPoint, logStartOffset: checkpointedLogStart } };
 }
 
 function removeTemporaryFiles(directory: string, io: FileIO): { removed: number; swapped: Set<number> } {

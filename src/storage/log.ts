@@ -143,6 +143,8 @@ export class Log extends EventEmitter {
   readonly #decompressedBytesLimit: number;
   #segments: LogSegment[];
   #logStartOffset: number;
+  /** The recovery point and log start offset the checkpoint files on disk hold, if known. */
+  #checkpointed: { recoveryPoint: number | null; logStartOffset: number | null };
   #logEndOffset: number;
   #highWatermark: number;
   readonly #highWatermarkListeners = new Set<(highWatermark: number) => void>();
@@ -179,6 +181,7 @@ export class Log extends EventEmitter {
       rollJitterMsMax: Math.min(config['segment.jitter.ms'], config['segment.ms']),
     };
     const loaded = loadSegments(directory, this.#settings, io, clock());
+    this.#checkpointed = { ...loaded.checkpointed };
     this.#segments = loaded.segments;
     this.recoveryReport = loaded.report;
     this.#logStartOffset = loaded.report.logStartOffset;
@@ -203,7 +206,8 @@ export class Log extends EventEmitter {
       throw new EngineError('CONFIG_INVALID', `durability=${String(durability)} is invalid: use 'pagecache' or 'fsync'`);
     }
     const log = new Log(directory, config, options, io, options.clock ?? Date.now);
-    // Checkpoints reflect what recovery established before anything new is written.
+    // Checkpoints reflect what recovery established before anything new is written (after a clean
+    // shutdown they usually already do: rewriting them costs two fsyncs and renames per partition).
     log.#writeCheckpoints();
     options.onRecovery?.(log.recoveryReport);
     if (recoveryChannel.hasSubscribers) recoveryChannel.publish({ directory, report: log.recoveryReport });
@@ -585,12 +589,19 @@ export class Log extends EventEmitter {
     if (this.#closed) return;
     if (upTo > this.#recoveryPoint) this.#recoveryPoint = upTo;
     this.#lastFlushMs = this.#clock();
-    writeOffsetCheckpoint(this.#io, this.directory, RECOVERY_POINT_CHECKPOINT_FILE, this.#recoveryPoint);
+    this.#writeCheckpoints();
   }
 
+  /** Write both checkpoints, skipping a file that already holds its value. */
   #writeCheckpoints(): void {
-    writeOffsetCheckpoint(this.#io, this.directory, RECOVERY_POINT_CHECKPOINT_FILE, this.#recoveryPoint);
-    writeOffsetCheckpoint(this.#io, this.directory, LOG_START_OFFSET_CHECKPOINT_FILE, this.#logStartOffset);
+    if (this.#checkpointed.recoveryPoint !== this.#recoveryPoint) {
+      writeOffsetCheckpoint(this.#io, this.directory, RECOVERY_POINT_CHECKPOINT_FILE, this.#recoveryPoint);
+      this.#checkpointed.recoveryPoint = this.#recoveryPoint;
+    }
+    if (this.#checkpointed.logStartOffset !== this.#logStartOffset) {
+      writeOffsetCheckpoint(this.#io, this.directory, LOG_START_OFFSET_CHECKPOINT_FILE, this.#logStartOffset);
+      this.#checkpointed.logStartOffset = this.#logStartOffset;
+    }
   }
 
   /**
@@ -712,7 +723,7 @@ export class Log extends EventEmitter {
     const newStart = this.#segments[0]!.baseOffset;
     assert(newStart >= this.#logStartOffset || decision.reasons.includes('log-start-offset'), 'log start offset moved back');
     this.#logStartOffset = Math.max(this.#logStartOffset, newStart);
-    writeOffsetCheckpoint(this.#io, this.directory, LOG_START_OFFSET_CHECKPOINT_FILE, this.#logStartOffset);
+    this.#writeCheckpoints();
     for (const segment of doomed) this.#scheduleDeletion(segment);
     const baseOffsets = doomed.map((segment) => segment.baseOffset);
     this.emit('retention', { baseOffsets, reasons: decision.reasons, logStartOffset: this.#logStartOffset });
