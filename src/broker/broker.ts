@@ -82,6 +82,7 @@ export class Broker {
   readonly #partitionsDefault: number;
   readonly #options: BrokerOptions;
   readonly #topics = new Map<string, Topic>();
+  readonly #creating = new Set<string>();
   readonly #pool: WorkPool | null;
   /** Per partition, the last append in flight: appends validated on the pool land in call order. */
   readonly #appendTails = new Map<Log, Promise<unknown>>();
@@ -154,8 +155,8 @@ export class Broker {
   async createTopic(name: string, options: CreateTopicOptions = {}): Promise<void> {
     this.#ensureOpen();
     validateTopicName(name);
-    if (this.#topics.has(name)) throw new EngineError('TOPIC_EXISTS', `topic "${name}" already exists`);
-    const collision = [...this.#topics.keys()].find((other) => collisionKey(other) === collisionKey(name));
+    if (this.#topics.has(name) || this.#creating.has(name)) throw new EngineError('TOPIC_EXISTS', `topic "${name}" already exists`);
+    const collision = [...this.#topics.keys(), ...this.#creating].find((other) => collisionKey(other) === collisionKey(name));
     if (collision !== undefined) {
       throw new EngineError(
         'INVALID_TOPIC',
@@ -165,10 +166,21 @@ export class Broker {
     const partitions = partitionCount('partitions', options.partitions ?? this.#partitionsDefault);
     const overrides = normaliseOverrides(options.config ?? {});
     const config = resolveLogConfig(overrides, this.#defaults);
-    const logs: Log[] = [];
-    for (let partition = 0; partition < partitions; partition++) logs.push(await this.#openLog(name, partition, config));
-    this.#topics.set(name, { record: { name, topicId: randomUUID(), partitions, config: overrides }, config, logs });
-    this.#persist();
+    // Opening the partitions awaits: a second create of the same name meanwhile must fail.
+    this.#creating.add(name);
+    try {
+      const logs: Log[] = [];
+      for (let partition = 0; partition < partitions; partition++) logs.push(await this.#openLog(name, partition, config));
+      this.#topics.set(name, { record: { name, topicId: randomUUID(), partitions, config: overrides }, config, logs });
+      this.#persist();
+    } finally {
+      this.#creating.delete(name);
+    }
+  }
+
+  /** num.partitions: the partition count of a topic created without one. */
+  get defaultPartitions(): number {
+    return this.#partitionsDefault;
   }
 
   listTopics(): string[] {

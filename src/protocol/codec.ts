@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { isDeepStrictEqual } from 'node:util';
 import { ProtocolError } from '../core/errors.js';
 import { SCHEMAS } from './schema/messages.generated.js';
 import type { Decoded, Encodable, FieldSpec, MessageName, MessageSpec } from './schema/schema-types.js';
@@ -139,7 +140,7 @@ class Compiler {
           writer.arrayCount(value.length, compact);
           for (const item of value as Value[]) element.write(writer, item);
         },
-        defaultValue: () => (nullable && spec.default === 'null' ? null : []),
+        defaultValue: () => (spec.default === 'null' ? null : []),
       };
     }
     const element = this.#element(spec.type, spec, where, compact);
@@ -154,9 +155,12 @@ class Compiler {
       },
       write: (writer, value) => {
         if (value === null && !nullable) fail(where, 'is not nullable in this version');
-        element.write(writer, value === undefined ? this.#defaultOf(spec, nullable) : value);
+        let chosen = value === undefined ? this.#defaultOf(spec) : value;
+        // Left out where its default (null) cannot be written: the type's empty value.
+        if (chosen === null && !nullable) chosen = spec.type === 'string' ? '' : EMPTY;
+        element.write(writer, chosen);
       },
-      defaultValue: () => this.#defaultOf(spec, nullable),
+      defaultValue: () => this.#defaultOf(spec),
     };
   }
 
@@ -211,9 +215,11 @@ class Compiler {
     }
   }
 
-  #defaultOf(spec: FieldSpec, nullable: boolean): Value {
+  #defaultOf(spec: FieldSpec): Value {
     const given = spec.default;
-    if (given === 'null' && nullable) return null;
+    // "null" is the default even in versions that lack the field (Kafka only allows it for fields
+    // nullable in all their versions); without this, ProduceRequest v0-2 read transactionalId "null".
+    if (given === 'null') return null;
     if (isIntType(spec.type)) return given === undefined ? 0 : Number(given);
     switch (spec.type) {
       case 'bool':
@@ -288,7 +294,9 @@ function isDefault(field: FieldPlan, value: Value): boolean {
   const fallback = field.defaultValue();
   if (value === fallback) return true;
   if (Array.isArray(value)) return value.length === 0 && Array.isArray(fallback);
-  return false;
+  // A struct (or uuid) equal to its default, e.g. a decoded FetchResponse partition's
+  // currentLeader { leaderId: -1, leaderEpoch: -1 }, is not written either.
+  return isDeepStrictEqual(value, fallback);
 }
 
 const cache = new Map<string, MessageCodec<MessageName>>();

@@ -46,20 +46,27 @@ export class WireWriter {
     }
   }
 
+  // Every write reserves its room first: #room may replace #scratch, and `this.#scratch.write…(v,
+  // this.#room(n))` would read the old buffer before the call and write into it.
   int8(value: number): void {
-    this.#scratch.writeInt8(value, this.#room(1));
+    const at = this.#room(1);
+    this.#scratch.writeInt8(value, at);
   }
   int16(value: number): void {
-    this.#scratch.writeInt16BE(value, this.#room(2));
+    const at = this.#room(2);
+    this.#scratch.writeInt16BE(value, at);
   }
   uint16(value: number): void {
-    this.#scratch.writeUInt16BE(value, this.#room(2));
+    const at = this.#room(2);
+    this.#scratch.writeUInt16BE(value, at);
   }
   int32(value: number): void {
-    this.#scratch.writeInt32BE(value, this.#room(4));
+    const at = this.#room(4);
+    this.#scratch.writeInt32BE(value, at);
   }
   uint32(value: number): void {
-    this.#scratch.writeUInt32BE(value, this.#room(4));
+    const at = this.#room(4);
+    this.#scratch.writeUInt32BE(value, at);
   }
   int64(value: number): void {
     if (!Number.isSafeInteger(value)) throw new ProtocolError('VALUE_OUT_OF_RANGE', `int64 value ${value} is not a safe integer`);
@@ -69,14 +76,17 @@ export class WireWriter {
     this.#scratch.writeUInt32BE(value - high * TWO_32, at + 4);
   }
   float64(value: number): void {
-    this.#scratch.writeDoubleBE(value, this.#room(8));
+    const at = this.#room(8);
+    this.#scratch.writeDoubleBE(value, at);
   }
   bool(value: boolean): void {
-    this.#scratch[this.#room(1)] = value ? 1 : 0;
+    const at = this.#room(1);
+    this.#scratch[at] = value ? 1 : 0;
   }
   uuid(value: Buffer): void {
     if (value.length !== 16) throw new ProtocolError('VALUE_OUT_OF_RANGE', `uuid must be 16 bytes, got ${value.length}`);
-    value.copy(this.#scratch, this.#room(16));
+    const at = this.#room(16);
+    value.copy(this.#scratch, at);
   }
 
   uvarint(value: number): void {
@@ -85,10 +95,12 @@ export class WireWriter {
     }
     let rest = value;
     while (rest >= 0x80) {
-      this.#scratch[this.#room(1)] = (rest & 0x7f) | 0x80;
+      const at = this.#room(1);
+      this.#scratch[at] = (rest & 0x7f) | 0x80;
       rest = Math.floor(rest / 128);
     }
-    this.#scratch[this.#room(1)] = rest;
+    const at = this.#room(1);
+    this.#scratch[at] = rest;
   }
 
   string(value: string | null, compact: boolean): void {
@@ -103,7 +115,8 @@ export class WireWriter {
       if (length > 0x7fff) throw new ProtocolError('VALUE_OUT_OF_RANGE', `string of ${length} bytes does not fit an int16 length`);
       this.int16(length);
     }
-    this.#scratch.write(value, this.#room(length), length, 'utf8');
+    const at = this.#room(length);
+    this.#scratch.write(value, at, length, 'utf8');
   }
 
   /** Bytes or records; several slices are written as one field (their total length first). */
@@ -128,7 +141,8 @@ export class WireWriter {
       this.#chunks.push(value);
       this.#queued += value.length;
     } else if (value.length > 0) {
-      value.copy(this.#scratch, this.#room(value.length));
+      const at = this.#room(value.length);
+      value.copy(this.#scratch, at);
     }
   }
 
