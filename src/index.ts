@@ -27,6 +27,7 @@ export {
   InvalidRecordError,
   LogClosedError,
   OffsetOutOfRangeError,
+  ProtocolError,
   RecordTooLargeError,
   StorageError,
 } from './core/errors.js';
@@ -42,3 +43,6 @@ export type { ConsumerGroupsOptions, GroupConsumerOptions } from './groups/consu
 export { GroupCoordinator } from './groups/coordinator.js';
 export { ManualClock, systemClock } from './core/clock.js';
 export type { Clock, TimerHandle } from './core/clock.js';
+export type { BrokerServer, ListenOptions } from './server/server.js';
+export { CONNECTION_CLOSED_CHANNEL } from './server/server.js';
+export type { ServerConfigInput } from './server/server-config.js';
