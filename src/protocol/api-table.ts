@@ -68,7 +68,7 @@ export const SERVED_APIS: ReadonlyArray<ApiEntry> = [
   api(API_KEYS.CreateTopics, 'CreateTopics', 7),
   api(API_KEYS.DeleteTopics, 'DeleteTopics', 6),
   api(API_KEYS.InitProducerId, 'InitProducerId', 3),
-  api(API_KEYS.DescribeConfigs, 'DescribeConfigs', 2),
+  api(API_KEYS.DescribeConfigs, 'DescribeConfigs', 3),
   api(API_KEYS.CreatePartitions, 'CreatePartitions', 1),
   api(API_KEYS.DeleteGroups, 'DeleteGroups', 2),
 ];

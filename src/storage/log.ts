@@ -181,7 +181,12 @@ export class Log extends EventEmitter {
       rollJitterMsMax: Math.min(config['segment.jitter.ms'], config['segment.ms']),
     };
     const loaded = loadSegments(directory, this.#settings, io, clock());
-    this.#checkpointed = { ...loaded.checkpointed };
+    // An absent checkpoint reads as 0 for an empty log, so a new log need not write one.
+    const empty = loaded.report.logEndOffset === 0 && loaded.report.logStartOffset === 0;
+    this.#checkpointed = {
+      recoveryPoint: loaded.checkpointed.recoveryPoint ?? (empty ? 0 : null),
+      logStartOffset: loaded.checkpointed.logStartOffset ?? (empty ? 0 : null),
+    };
     this.#segments = loaded.segments;
     this.recoveryReport = loaded.report;
     this.#logStartOffset = loaded.report.logStartOffset;
