@@ -83,6 +83,8 @@ class Compiler {
   readonly #spec: MessageSpec;
   readonly #version: number;
   readonly #messageFlexible: boolean;
+  /** Plans of struct fields' defaults, compiled once (a default is built per absent field). */
+  readonly #defaultPlans = new Map<FieldSpec, StructPlan>();
 
   constructor(spec: MessageSpec, version: number) {
     this.#spec = spec;
@@ -233,8 +235,13 @@ class Compiler {
       case 'uuid':
         return ZERO_UUID;
       default: {
-        const fields = spec.fields ?? this.#spec.commonStructs.find((s) => s.name === spec.type)?.fields ?? [];
-        return defaultStruct(this.struct(fields, spec.name));
+        let plan = this.#defaultPlans.get(spec);
+        if (plan === undefined) {
+          const fields = spec.fields ?? this.#spec.commonStructs.find((s) => s.name === spec.type)?.fields ?? [];
+          plan = this.struct(fields, spec.name);
+          this.#defaultPlans.set(spec, plan);
+        }
+        return defaultStruct(plan);
       }
     }
   }
