@@ -92,8 +92,8 @@ async function main(argv: string[]): Promise<number> {
         workers: flags.has('workers') ? positiveInteger(flags, 'workers', 0, true) : 0,
         overrides,
       });
-      print(`brook: serving ${running.broker.dataDir} on ${running.server.config.host}:${running.server.port} (advertised as ${running.server.config.advertisedHost}:${running.server.port})`);
-      await new Promise<void>((resolve) => {
+      // Handlers first, then the line a supervisor may wait for before it signals.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           print(`brook: ${signal}: shutting down`);
           running.stop().then(resolve, (error: unknown) => {
@@ -105,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
       });
+      print(`brook: serving ${running.broker.dataDir} on ${running.server.config.host}:${running.server.port} (advertised as ${running.server.config.advertisedHost}:${running.server.port})`);
+      await stopped;
       print('brook: stopped cleanly');
       return process.exitCode === 1 ? 1 : 0;
     }

@@ -99,8 +99,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     groups,
     stop: () =>
       (stopping ??= (async () => {
-        await server.close();
-        groups.close();
+        const serverClosed = server.close(); // stop accepting, wake long polls
+        groups.close(); // answers held JoinGroup/SyncGroup requests (COORDINATOR_NOT_AVAILABLE)
+        await serverClosed;
         await broker.close();
       })()),
   };

@@ -3,7 +3,7 @@ import type { CompressionCodec } from '../records/record.js';
 import {
   DECOMPRESSED_BYTES_LIMIT_DEFAULT,
   type EncodeBatchOptions,
-  forEachRecord,
+  walkProducedBatch,
   validateRecordBatch,
 } from '../records/record-batch.js';
 import { decodeColumns, type DecodeColumnsOptions, type DecodedColumns } from './decode-columns.js';
@@ -44,7 +44,7 @@ export function validateBatchTask(batch: Buffer, options: ValidateTaskOptions = 
   try {
     const batchBytes = validateRecordBatch(batch, 0, batch.length);
     const limit = options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT;
-    const nullKeyCount = forEachRecord(batch, 0, batchBytes, limit);
+    const nullKeyCount = walkProducedBatch(batch, 0, batchBytes, limit);
     return { ok: true, value: { batchBytes, nullKeyCount } };
   } catch (error) {
     return taskFailure(error);

@@ -129,7 +129,12 @@ class Compiler {
             throw new ProtocolError('MALFORMED_FRAME', `${where} is null but is not nullable in this version`);
           }
           const out = new Array<Value>(count);
-          for (let i = 0; i < count; i++) out[i] = element.read(reader);
+          for (let i = 0; i < count; i++) {
+            const item = element.read(reader);
+            // Kafka never allows a null array element (its generated readers refuse one).
+            if (item === null) throw new ProtocolError('MALFORMED_FRAME', `${where}[${i}] is null, but array elements are never nullable`);
+            out[i] = item;
+          }
           return out;
         },
         write: (writer, value) => {

@@ -7,7 +7,8 @@ import { CODEC_NAMES, type CompressionCodec } from './record.js';
 /**
  * Codec ids (attribute bits 0-2) to compress/decompress functions for the records section.
  * LZ4 uses Kafka's frame (lz4-frame.ts); gzip is a plain gzip stream via node:zlib. snappy and
- * zstd can be stored and served as they are, but their records cannot be decoded here yet.
+ * zstd batches are stored and served as they were sent (their CRC is checked), but their records
+ * cannot be decoded here, so embedded consumers and compaction refuse them.
  */
 export function codecId(codec: CompressionCodec): number {
   switch (codec) {

@@ -7,6 +7,8 @@ import {
   BATCH_LENGTH_OFFSET,
   CODEC_MASK,
   CODEC_NONE,
+  CODEC_SNAPPY,
+  CODEC_ZSTD,
   CONTROL_MASK,
   CRC_COVERED_OFFSET,
   CRC_OFFSET,
@@ -346,6 +348,20 @@ export function recordsSection(buffer: Buffer, position: number, batchBytes: num
   const codec = buffer.readInt16BE(position + ATTRIBUTES_OFFSET) & CODEC_MASK;
   const raw = buffer.subarray(position + RECORDS_OFFSET, position + batchBytes);
   return codec === CODEC_NONE ? raw : decompressRecords(codec, raw, limit);
+}
+
+/** walkProducedBatch's answer for snappy and zstd batches: stored as sent, records not walked. */
+export const SEALED_RECORDS = -1;
+
+/**
+ * The record check of an append: forEachRecord without a visitor, except that snappy and zstd
+ * batches, which Brook cannot decompress, are accepted as they are (their CRC-32C, checked
+ * before, covers every byte) and answer SEALED_RECORDS instead of a null-key count.
+ */
+export function walkProducedBatch(buffer: Buffer, position: number, batchBytes: number, limit: number): number {
+  const codec = buffer.readInt16BE(position + ATTRIBUTES_OFFSET) & CODEC_MASK;
+  if (codec === CODEC_SNAPPY || codec === CODEC_ZSTD) return SEALED_RECORDS;
+  return forEachRecord(buffer, position, batchBytes, limit);
 }
 
 /**

@@ -21,7 +21,8 @@ export interface ListenOptions extends ServerConfigInput {
  * Serves a broker over the Kafka wire protocol. Connections are independent: a malformed or
  * hostile one is closed without touching the others. `close()` is graceful: stop accepting, wake
  * long polls, answer every request already read, then close the sockets (the broker itself stays
- * open; its owner closes it).
+ * open; its owner closes it). A JoinGroup or SyncGroup held by the coordinator is answered only
+ * when the rebalance completes or the groups close, so close the groups right after calling this.
  */
 export class BrokerServer {
   readonly config: ServerConfig;

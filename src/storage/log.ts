@@ -26,7 +26,8 @@ import {
   checkedBatchBytes,
   DECOMPRESSED_BYTES_LIMIT_DEFAULT,
   decodeRecordBatch,
-  forEachRecord,
+  SEALED_RECORDS,
+  walkProducedBatch,
   isControlBatch,
   validateRecordBatch,
 } from '../records/record-batch.js';
@@ -404,7 +405,13 @@ export class Log extends EventEmitter {
         `a produced batch needs recordsCount > 0 and lastOffsetDelta = recordsCount - 1 (got ${count}, ${lastOffsetDelta})`,
       );
     }
-    const nullKeys = validatedNullKeys ?? forEachRecord(batch, 0, batchBytes, this.#decompressedBytesLimit);
+    const nullKeys = validatedNullKeys ?? walkProducedBatch(batch, 0, batchBytes, this.#decompressedBytesLimit);
+    if (nullKeys === SEALED_RECORDS && hasPolicy(this.#config, 'compact')) {
+      throw new EngineError(
+        'UNSUPPORTED_CODEC',
+        'a compacted topic needs records Brook can read to compact them: produce with compression none, gzip or lz4',
+      );
+    }
     if (nullKeys > 0 && hasPolicy(this.#config, 'compact')) {
       throw new InvalidRecordError('INVALID_RECORD', 'a compacted topic cannot accept a record without a key');
     }

@@ -28,8 +28,9 @@ export async function serveBroker(
     server,
     address,
     close: async () => {
-      await server.close();
-      groups.close();
+      const serverClosed = server.close();
+      groups.close(); // releases held JoinGroup/SyncGroup requests
+      await serverClosed;
       await broker.close();
     },
   };

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConfigError, CorruptRecordError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError, StorageError } from '../../src/core/errors.js';
-import { CRC_OFFSET, PARTITION_LEADER_EPOCH_OFFSET } from '../../src/records/batch-layout.js';
+import { ATTRIBUTES_OFFSET, CRC_OFFSET, PARTITION_LEADER_EPOCH_OFFSET } from '../../src/records/batch-layout.js';
+import { crc32c } from '../../src/records/crc32c.js';
 import { decodeRecordBatch, encodeRecordBatch, readBatchHeader, validateRecordBatch } from '../../src/records/record-batch.js';
 import type { RecordInput } from '../../src/records/record.js';
 import { Log, type LogOptions } from '../../src/storage/log.js';
@@ -457,6 +458,34 @@ describe('Log compaction', () => {
     expect(collect()).toContain('k=null');
     log.compact({ force: true, nowMs: 11_001 });
     expect(collect()).not.toContain('k=null');
+    await log.close();
+  });
+});
+
+describe('Log stores codecs it cannot open as they were sent', () => {
+  function sealed(codec: number): Buffer {
+    const bytes = batch(3, `codec-${codec}`);
+    bytes.writeInt16BE((bytes.readInt16BE(ATTRIBUTES_OFFSET) & ~0x07) | codec, ATTRIBUTES_OFFSET);
+    bytes.writeUInt32BE(crc32c(bytes, ATTRIBUTES_OFFSET, bytes.length), CRC_OFFSET);
+    return bytes;
+  }
+
+  test('a snappy or zstd batch with a good CRC is appended and read back byte for byte', async () => {
+    const log = await openLog(partitionDir());
+    for (const codec of [2, 4]) {
+      const sent = sealed(codec);
+      const { baseOffset } = await log.append(sent);
+      const stored = log.read(baseOffset).records;
+      expect(stored.subarray(CRC_OFFSET)).toEqual(sent.subarray(CRC_OFFSET));
+    }
+    expect(log.logEndOffset).toBe(6);
+    await log.close();
+  });
+
+  test('a compacted topic refuses a snappy batch, which it could not compact', async () => {
+    const log = await openLog(partitionDir(), { config: { 'cleanup.policy': 'compact' } });
+    await expect(log.append(sealed(2))).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
+    expect(log.logEndOffset).toBe(0);
     await log.close();
   });
 });
