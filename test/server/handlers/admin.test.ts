@@ -4,15 +4,13 @@ import { Broker, type BrokerOptions } from '../../../src/broker/broker.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { ConsumerGroups } from '../../../src/groups/consumer-groups.js';
 import { API_KEYS } from '../../../src/protocol/api-table.js';
-import { codecFor } from '../../../src/protocol/codec.js';
-import type { Decoded, Encodable, MessageName } from '../../../src/protocol/schema/schema-types.js';
-import { WireReader } from '../../../src/protocol/wire/reader.js';
-import { WireWriter } from '../../../src/protocol/wire/writer.js';
+import type { Decoded, Encodable } from '../../../src/protocol/schema/schema-types.js';
 import { LOG_CONFIG_KEYS } from '../../../src/storage/config.js';
 import { registerAdminHandlers } from '../../../src/server/handlers/admin.js';
 import { HandlerRegistry } from '../../../src/server/handlers/registry.js';
-import { NO_RESPONSE, type RequestContext, type ServerState } from '../../../src/server/request-context.js';
+import type { ServerState } from '../../../src/server/request-context.js';
 import { resolveServerConfig } from '../../../src/server/server-config.js';
+import { handlerCaller, type HandlerCall } from '../../helpers/handler-call.js';
 
 /**
  * The admin handlers (CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs) against a
@@ -37,12 +35,7 @@ const SOURCE_DEFAULT = 5;
 
 interface Harness {
   readonly broker: Broker;
-  call<Req extends MessageName, Res extends MessageName>(
-    apiKey: number,
-    version: number,
-    names: readonly [Req, Res],
-    body: Encodable<Req>,
-  ): Promise<Decoded<Res>>;
+  readonly call: HandlerCall;
 }
 
 async function setup(options: BrokerOptions = {}): Promise<Harness> {
@@ -62,33 +55,8 @@ async function setup(options: BrokerOptions = {}): Promise<Harness> {
   const registry = new HandlerRegistry();
   registerAdminHandlers(registry);
 
-  async function call<Req extends MessageName, Res extends MessageName>(
-    apiKey: number,
-    version: number,
-    [requestName, responseName]: readonly [Req, Res],
-    body: Encodable<Req>,
-  ): Promise<Decoded<Res>> {
-    const requestWriter = new WireWriter();
-    codecFor(requestName, version).encode(requestWriter, body);
-    const requestReader = new WireReader(requestWriter.toBuffer());
-    const request = codecFor(requestName, version).decode(requestReader);
-    expect(requestReader.remaining).toBe(0);
-    const handler = registry.get(apiKey);
-    if (handler === undefined) throw new Error(`no handler for API key ${apiKey}`);
-    const context: RequestContext = {
-      state,
-      header: { apiKey, apiVersion: version, correlationId: 1, clientId: 't' },
-      clientHost: '/127.0.0.1',
-    };
-    const response = await handler(context, request as unknown as Decoded<MessageName>);
-    if (response === NO_RESPONSE) throw new Error('an admin API answered with no response');
-    const responseWriter = new WireWriter();
-    codecFor(responseName, version).encode(responseWriter, response as unknown as Encodable<Res>);
-    const responseReader = new WireReader(responseWriter.toBuffer());
-    const decoded = codecFor(responseName, version).decode(responseReader);
-    expect(responseReader.remaining).toBe(0);
-    return decoded;
-  }
+  const call = handlerCaller(state, registry);
+
 
   return { broker, call };
 }

@@ -4,14 +4,12 @@ import { Broker } from '../../../src/broker/broker.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { ConsumerGroups } from '../../../src/groups/consumer-groups.js';
 import { API_KEYS, apiEntry } from '../../../src/protocol/api-table.js';
-import { codecFor } from '../../../src/protocol/codec.js';
-import type { Decoded, Encodable, MessageName } from '../../../src/protocol/schema/schema-types.js';
-import { WireReader } from '../../../src/protocol/wire/reader.js';
-import { WireWriter } from '../../../src/protocol/wire/writer.js';
+import type { Encodable, MessageName } from '../../../src/protocol/schema/schema-types.js';
 import { registerGroupHandlers } from '../../../src/server/handlers/groups.js';
 import { HandlerRegistry } from '../../../src/server/handlers/registry.js';
-import { NO_RESPONSE, type RequestContext, type ServerState } from '../../../src/server/request-context.js';
+import type { ServerState } from '../../../src/server/request-context.js';
 import { resolveServerConfig } from '../../../src/server/server-config.js';
+import { handlerCaller, type HandlerCall } from '../../helpers/handler-call.js';
 
 /**
  * The group handlers against a real broker and coordinator, with a manual clock. Every request is
@@ -27,18 +25,11 @@ afterEach(async () => {
 
 const SESSION_TIMEOUT_MS = 30_000;
 const PROTOCOL_METADATA = Buffer.from('subscription: orders');
-const WRITER_SIZE = 64 * 1024;
 
 interface Harness {
   readonly clock: ManualClock;
   readonly groups: ConsumerGroups;
-  call<Req extends MessageName, Res extends MessageName>(
-    apiKey: number,
-    version: number,
-    names: readonly [Req, Res],
-    body: Encodable<Req>,
-    clientId?: string | null,
-  ): Promise<Decoded<Res>>;
+  readonly call: HandlerCall;
 }
 
 async function setup(): Promise<Harness> {
@@ -59,38 +50,9 @@ async function setup(): Promise<Harness> {
   };
   const registry = new HandlerRegistry();
   registerGroupHandlers(registry);
-  let correlationId = 0;
 
-  async function call<Req extends MessageName, Res extends MessageName>(
-    apiKey: number,
-    version: number,
-    [requestName, responseName]: readonly [Req, Res],
-    body: Encodable<Req>,
-    clientId: string | null = 'test-client',
-  ): Promise<Decoded<Res>> {
-    const requestWriter = new WireWriter(WRITER_SIZE);
-    codecFor(requestName, version).encode(requestWriter, body);
-    const requestReader = new WireReader(requestWriter.toBuffer());
-    const request = codecFor(requestName, version).decode(requestReader);
-    expect(requestReader.remaining).toBe(0);
-    const handler = registry.get(apiKey);
-    if (handler === undefined) throw new Error(`no handler for API key ${apiKey}`);
-    const context: RequestContext = {
-      state,
-      header: { apiKey, apiVersion: version, correlationId: correlationId++, clientId },
-      clientHost: '/127.0.0.1',
-    };
-    const response = await settle(clock, Promise.resolve(handler(context, request as unknown as Decoded<MessageName>)));
-    if (response === NO_RESPONSE) throw new Error('a group API answered with no response');
-    // A scratch larger than any response here: WireWriter loses bytes when a write makes it grow
-    // (the write lands in the old scratch); reported separately, not this file's subject.
-    const responseWriter = new WireWriter(WRITER_SIZE);
-    codecFor(responseName, version).encode(responseWriter, response as unknown as Encodable<Res>);
-    const responseReader = new WireReader(responseWriter.toBuffer());
-    const decoded = codecFor(responseName, version).decode(responseReader);
-    expect(responseReader.remaining).toBe(0);
-    return decoded;
-  }
+  const call = handlerCaller(state, registry, (pending) => settle(clock, pending));
+
 
   return { clock, groups, call };
 }
