@@ -95,9 +95,11 @@ export function decodeSubscription(bytes: Buffer): ConsumerSubscription {
   const topics: string[] = [];
   for (let index = 0; index < topicCount; index++) topics.push(reader.string(`topics[${index}]`));
   const userData = reader.nullableBytes('userData');
-  const ownedPartitions = version >= 1 ? readTopicPartitions(reader, 'ownedPartitions') : [];
-  const generationId = version >= 2 ? reader.int32('generationId') : -1;
-  const rackId = version >= 3 ? reader.nullableString('rackId') : null;
+  // Fields a version adds are read only when present: some clients (@platformatic/kafka 1.35)
+  // declare version 1 but stop after userData; such a member reads as owning nothing.
+  const ownedPartitions = version >= 1 && reader.remainingBytes > 0 ? readTopicPartitions(reader, 'ownedPartitions') : [];
+  const generationId = version >= 2 && reader.remainingBytes > 0 ? reader.int32('generationId') : -1;
+  const rackId = version >= 3 && reader.remainingBytes > 0 ? reader.nullableString('rackId') : null;
   return { version, topics, userData, ownedPartitions, generationId, rackId };
 }
 

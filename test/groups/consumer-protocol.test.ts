@@ -102,6 +102,13 @@ const subscriptionInput = fc.record({
 });
 
 describe('consumer protocol subscription', () => {
+  test('a version 1 subscription that stops after user data (as @platformatic/kafka 1.35 writes it) owns nothing', () => {
+    const v0 = encodeSubscription({ version: 0, topics: ['orders'], userData: null });
+    v0.writeInt16BE(1, 0);
+    const decoded = decodeSubscription(v0);
+    expect(decoded).toMatchObject({ version: 1, topics: ['orders'], ownedPartitions: [], generationId: -1, rackId: null });
+  });
+
   test('a version 0 subscription is int16 version, topic array, nullable bytes', () => {
     const bytes = encodeSubscription({ version: 0, topics: ['t0', 't1'] });
     expect(bytes).toEqual(hex('0000 | 00000002 | 0002 7430 | 0002 7431 | ffffffff'));
@@ -283,15 +290,20 @@ describe('consumer protocol assignment', () => {
 });
 
 describe('consumer protocol decoding never trusts a length', () => {
-  test('every strict prefix of a valid encoding is malformed', () => {
+  test('every strict prefix of a valid encoding is malformed, except a subscription cut after a whole older version', () => {
     fc.assert(
       fc.property(subscriptionInput, fc.boolean(), (input, asAssignment) => {
         const bytes = asAssignment
           ? encodeAssignment({ version: input.version, assignedPartitions: input.ownedPartitions })
           : encodeSubscription(input);
         const decode = asAssignment ? decodeAssignment : decodeSubscription;
+        // A subscription that stops where an older version ends reads its newer fields as defaults.
+        const olderEnds = new Set(
+          asAssignment ? [] : [0, 1, 2].filter((v) => v < input.version).map((v) => encodeSubscription({ ...input, version: v }).length),
+        );
         for (let length = 0; length < bytes.length; length++) {
-          malformed(() => decode(bytes.subarray(0, length)));
+          if (olderEnds.has(length)) expect(decodeSubscription(bytes.subarray(0, length)).topics).toEqual(input.topics);
+          else malformed(() => decode(bytes.subarray(0, length)));
         }
       }),
       { seed: 0x7a11, numRuns: 60 },
