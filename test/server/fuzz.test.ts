@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { ProtocolError } from '../../src/core/errors.js';
 import { ConsumerGroups } from '../../src/groups/consumer-groups.js';
@@ -17,10 +17,13 @@ import { WireWriter } from '../../src/protocol/wire/writer.js';
 import { CRC_OFFSET } from '../../src/records/batch-layout.js';
 import { encodeRecordBatch } from '../../src/records/record-batch.js';
 import { CONNECTION_CLOSED_CHANNEL, type BrokerServer } from '../../src/server/server.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { Prng } from '../helpers/prng.js';
 import { sampleMessage } from '../helpers/sample-messages.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { within } from '../helpers/wait.js';
 import { encodeBody, encodeRequestHeader, frame, WireClient, type RawResponse } from '../helpers/wire-client.js';
+import { API_VERSIONS, METADATA } from '../helpers/wire-requests.js';
 
 /**
  * Fuzzing the wire protocol with seeded mutations of valid requests of every served API and
@@ -43,11 +46,7 @@ const FRAMES_PER_WRITE = 64;
 const STALL_MS = 2000;
 const TOPIC = 'fuzz';
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const cleanups = cleanupsAfterEach();
 
 // ---------------------------------------------------------------------------------------------
 // Seeds and mutations
@@ -545,16 +544,6 @@ function directoryBytes(path: string): number {
   return total;
 }
 
-async function timed<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe('Server under a stream of mutated frames', () => {
   test(`${WIRE_FRAMES} mutated frames over a few connections: no crash, no unhandled rejection, no hang, bounded memory`, async () => {
     const problems: string[] = [];
@@ -605,13 +594,13 @@ describe('Server under a stream of mutated frames', () => {
     // The server still answers a fresh connection promptly.
     const fresh = await WireClient.connect(server.port);
     const checkStarted = performance.now();
-    const versions = await timed(
-      fresh.request(API_KEYS.ApiVersions, 3, ['ApiVersionsRequest', 'ApiVersionsResponse'] as const, { clientSoftwareName: 'after-fuzz', clientSoftwareVersion: '1' }),
+    const versions = await within(
+      fresh.request(API_KEYS.ApiVersions, 3, API_VERSIONS, { clientSoftwareName: 'after-fuzz', clientSoftwareVersion: '1' }),
       2000,
       'ApiVersions after the fuzz',
     );
-    const metadata = await timed(
-      fresh.request(API_KEYS.Metadata, 9, ['MetadataRequest', 'MetadataResponse'] as const, { topics: null, allowAutoTopicCreation: false }),
+    const metadata = await within(
+      fresh.request(API_KEYS.Metadata, 9, METADATA, { topics: null, allowAutoTopicCreation: false }),
       2000,
       'Metadata after the fuzz',
     );

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { ConsumerGroups } from '../../src/groups/consumer-groups.js';
 import { API_KEYS } from '../../src/protocol/api-table.js';
@@ -9,19 +9,16 @@ import { encodeRecordBatch } from '../../src/records/record-batch.js';
 import { CRC_OFFSET, RECORDS_OFFSET } from '../../src/records/batch-layout.js';
 import { KAFKA } from '../../src/server/kafka-errors.js';
 import { CONNECTION_CLOSED_CHANNEL, type BrokerServer, type ListenOptions } from '../../src/server/server.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { sleep, within } from '../helpers/wait.js';
 import { encodeBody, encodeRequest, encodeRequestHeader, frame, WireClient } from '../helpers/wire-client.js';
+import { API_VERSIONS, FETCH, fetchBody, LIST_OFFSETS, METADATA, PRODUCE } from '../helpers/wire-requests.js';
 
 /**
  * The server against hostile and unusual byte streams, over real sockets: every bad frame gets its
  * Kafka error code or closes its own connection, and every other connection keeps being served.
  */
-const API_VERSIONS = ['ApiVersionsRequest', 'ApiVersionsResponse'] as const;
-const METADATA = ['MetadataRequest', 'MetadataResponse'] as const;
-const PRODUCE = ['ProduceRequest', 'ProduceResponse'] as const;
-const FETCH = ['FetchRequest', 'FetchResponse'] as const;
-const LIST_OFFSETS = ['ListOffsetsRequest', 'ListOffsetsResponse'] as const;
-
 const TOPIC = 'orders';
 
 interface Served {
@@ -32,11 +29,7 @@ interface Served {
   connect(): Promise<WireClient>;
 }
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const cleanups = cleanupsAfterEach();
 
 async function serve(options: ListenOptions = {}): Promise<Served> {
   const directory = makeTempDir('brook-robustness-');
@@ -90,13 +83,23 @@ async function apiVersionsWorks(client: WireClient): Promise<void> {
 }
 
 /** Resolves true when the client's connection closes within `ms`, false otherwise. */
-async function closesWithin(client: WireClient, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const closed = client.closed.then(() => true);
-  const result = await Promise.race([closed, timeout]);
-  clearTimeout(timer);
-  return result;
+function closesWithin(client: WireClient, ms: number): Promise<boolean> {
+  return within(client.closed, ms, 'the connection to close').then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Writes the requests (each built for a fresh correlation id) in one write, so the server sees
+ * them all at once; resolves with their correlation ids, in request order, once all are answered.
+ */
+async function pipelined(client: WireClient, requests: ReadonlyArray<(correlationId: number) => Buffer>): Promise<number[]> {
+  const ids = requests.map(() => client.nextCorrelationId());
+  const answers = ids.map((id) => client.expect(id));
+  client.write(Buffer.concat(requests.map((request, index) => request(ids[index]!))));
+  await Promise.all(answers);
+  return ids;
 }
 
 function rawHeaderFrame(apiKey: number, apiVersion: number, correlationId: number, body: Buffer = Buffer.alloc(0), flexible = false): Buffer {
@@ -127,34 +130,19 @@ describe('Server ordering', () => {
   test('pipelined requests of different APIs and versions are answered in request order', async () => {
     const served = await serve();
     const client = await served.connect();
-    const frames: Buffer[] = [];
-    const expected: number[] = [];
-    const waits: Array<Promise<unknown>> = [];
+    const requests: Array<(id: number) => Buffer> = [];
     for (let round = 0; round < 5; round++) {
-      const requests: Array<[number, Buffer]> = [];
-      let id = client.nextCorrelationId();
-      requests.push([id, encodeRequest(API_KEYS.ApiVersions, 3, id, API_VERSIONS[0], { clientSoftwareName: 'a', clientSoftwareVersion: '1' })]);
-      id = client.nextCorrelationId();
-      requests.push([id, encodeRequest(API_KEYS.Metadata, 9, id, METADATA[0], { topics: [{ name: TOPIC }], allowAutoTopicCreation: false })]);
-      id = client.nextCorrelationId();
-      requests.push([id, encodeRequest(API_KEYS.Produce, 7, id, PRODUCE[0], produceBody(batch([`round ${round}`])))]);
-      id = client.nextCorrelationId();
-      requests.push([
-        id,
-        encodeRequest(API_KEYS.ListOffsets, 5, id, LIST_OFFSETS[0], { replicaId: -1, isolationLevel: 0, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1 }] }] }),
-      ]);
-      id = client.nextCorrelationId();
-      requests.push([id, encodeRequest(API_KEYS.Metadata, 0, id, METADATA[0], { topics: [] })]);
-      id = client.nextCorrelationId();
-      requests.push([id, encodeRequest(API_KEYS.ApiVersions, 0, id, API_VERSIONS[0], {})]);
-      for (const [correlationId, bytes] of requests) {
-        expected.push(correlationId);
-        waits.push(client.expect(correlationId));
-        frames.push(bytes);
-      }
+      requests.push(
+        (id) => encodeRequest(API_KEYS.ApiVersions, 3, id, API_VERSIONS[0], { clientSoftwareName: 'a', clientSoftwareVersion: '1' }),
+        (id) => encodeRequest(API_KEYS.Metadata, 9, id, METADATA[0], { topics: [{ name: TOPIC }], allowAutoTopicCreation: false }),
+        (id) => encodeRequest(API_KEYS.Produce, 7, id, PRODUCE[0], produceBody(batch([`round ${round}`]))),
+        (id) =>
+          encodeRequest(API_KEYS.ListOffsets, 5, id, LIST_OFFSETS[0], { replicaId: -1, isolationLevel: 0, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1 }] }] }),
+        (id) => encodeRequest(API_KEYS.Metadata, 0, id, METADATA[0], { topics: [] }),
+        (id) => encodeRequest(API_KEYS.ApiVersions, 0, id, API_VERSIONS[0], {}),
+      );
     }
-    client.write(Buffer.concat(frames)); // one write: the server sees them all at once
-    await Promise.all(waits);
+    const expected = await pipelined(client, requests);
     expect(client.arrivals).toEqual(expected);
     expect(endOffset(served)).toBe(5);
   });
@@ -183,23 +171,14 @@ describe('Server ordering', () => {
   test('with queued.max.requests=2, five hundred pipelined requests are all answered in order', async () => {
     const served = await serve({ 'queued.max.requests': 2 });
     const client = await served.connect();
-    const frames: Buffer[] = [];
-    const expected: number[] = [];
-    const waits: Array<Promise<unknown>> = [];
-    for (let i = 0; i < 500; i++) {
-      const id = client.nextCorrelationId();
-      expected.push(id);
-      waits.push(client.expect(id));
-      frames.push(
-        i % 3 === 0
-          ? encodeRequest(API_KEYS.Produce, 7, id, PRODUCE[0], produceBody(batch([`value ${i}`])))
-          : i % 3 === 1
-            ? encodeRequest(API_KEYS.Metadata, 9, id, METADATA[0], { topics: null })
-            : encodeRequest(API_KEYS.ApiVersions, 0, id, API_VERSIONS[0], {}),
-      );
-    }
-    client.write(Buffer.concat(frames));
-    await Promise.all(waits);
+    const requests = Array.from({ length: 500 }, (_, i) => (id: number): Buffer =>
+      i % 3 === 0
+        ? encodeRequest(API_KEYS.Produce, 7, id, PRODUCE[0], produceBody(batch([`value ${i}`])))
+        : i % 3 === 1
+          ? encodeRequest(API_KEYS.Metadata, 9, id, METADATA[0], { topics: null })
+          : encodeRequest(API_KEYS.ApiVersions, 0, id, API_VERSIONS[0], {}),
+    );
+    const expected = await pipelined(client, requests);
     expect(client.arrivals).toEqual(expected);
     expect(endOffset(served)).toBe(167);
   });
@@ -208,13 +187,7 @@ describe('Server ordering', () => {
     const served = await serve();
     const poller = await served.connect();
     const other = await served.connect();
-    const fetch = poller.send(API_KEYS.Fetch, 11, FETCH, {
-      replicaId: -1,
-      maxWaitMs: 1500,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
-    });
+    const fetch = poller.send(API_KEYS.Fetch, 11, FETCH, fetchBody(TOPIC, 0, 0, 1500));
     const started = performance.now();
     await apiVersionsWorks(other);
     await other.request(API_KEYS.Metadata, 9, METADATA, { topics: null });
@@ -353,7 +326,7 @@ describe('Server refusals that close one connection', () => {
     await first.close();
     // The server frees the slot when it sees the close.
     const deadline = Date.now() + 2000;
-    while (served.server.connectionCount > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (served.server.connectionCount > 1 && Date.now() < deadline) await sleep(5);
     const fourth = await served.connect();
     await apiVersionsWorks(fourth);
   });
@@ -365,7 +338,7 @@ describe('Server refusals that close one connection', () => {
     const started = Date.now();
     while (Date.now() - started < 700) {
       await apiVersionsWorks(busy);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     expect(idle.isClosed).toBe(true);
     expect(busy.isClosed).toBe(false);
@@ -472,7 +445,7 @@ describe('Server fairness', () => {
       const sent = performance.now();
       await client.request(API_KEYS.Metadata, 9, METADATA, { topics: null });
       latencies.push(performance.now() - sent);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     latencies.sort((a, b) => a - b);
     expect(latencies.length).toBeGreaterThan(20);

@@ -10,7 +10,9 @@ import { API_KEYS } from '../../src/protocol/api-table.js';
 import { encodeRecordBatch } from '../../src/records/record-batch.js';
 import { CLEAN_SHUTDOWN_FILE } from '../../src/storage/file-names.js';
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
+import { sleep, within } from '../helpers/wait.js';
 import { WireClient } from '../helpers/wire-client.js';
+import { CREATE_TOPICS, FETCH, fetchBody, JOIN_GROUP, METADATA, PRODUCE } from '../helpers/wire-requests.js';
 
 /**
  * `brook serve` as a real process: on SIGTERM (or SIGINT) it stops accepting connections, answers
@@ -20,12 +22,6 @@ import { WireClient } from '../helpers/wire-client.js';
  */
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-
-const CREATE_TOPICS = ['CreateTopicsRequest', 'CreateTopicsResponse'] as const;
-const PRODUCE = ['ProduceRequest', 'ProduceResponse'] as const;
-const FETCH = ['FetchRequest', 'FetchResponse'] as const;
-const METADATA = ['MetadataRequest', 'MetadataResponse'] as const;
-const JOIN_GROUP = ['JoinGroupRequest', 'JoinGroupResponse'] as const;
 
 const TOPIC = 'orders';
 
@@ -74,14 +70,6 @@ function serve(dataDir: string, overrides: ReadonlyArray<string> = []): Promise<
   });
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))),
-  ]);
-}
-
 /** Whether a TCP connection to the port is refused. */
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -99,8 +87,6 @@ function partitionDirectories(dataDir: string): string[] {
     .filter((entry) => entry.isDirectory() && /-\d+$/.test(entry.name))
     .map((entry) => entry.name);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('brook serve graceful shutdown', () => {
   test('SIGTERM answers a long-polling Fetch and the request queued behind it, exits 0 cleanly, refuses new connections and keeps the data', async () => {
@@ -134,13 +120,7 @@ describe('brook serve graceful shutdown', () => {
 
     // A long poll at the end of partition 0 (30 s), with a Metadata request queued behind it.
     const poller = await WireClient.connect(served.port);
-    const fetch = poller.send(API_KEYS.Fetch, 11, FETCH, {
-      replicaId: -1,
-      maxWaitMs: 30_000,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 50, partitionMaxBytes: 1 << 20 }] }],
-    });
+    const fetch = poller.send(API_KEYS.Fetch, 11, FETCH, fetchBody(TOPIC, 0, 50, 30_000));
     const queued = poller.send(API_KEYS.Metadata, 9, METADATA, { topics: null, allowAutoTopicCreation: false });
     await sleep(300); // the server has read both
     const pollStarted = performance.now();

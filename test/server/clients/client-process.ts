@@ -1,13 +1,14 @@
 import { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Broker } from '../../../src/broker/broker.js';
-import { readBatchHeader, type BatchHeader } from '../../../src/records/record-batch.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
+import { within } from '../../helpers/wait.js';
 
 /**
  * Running the external Kafka clients (kcat, kafka-python scripts) from tests: one-shot runs with
- * a hard timeout, long-running members that the test stops, and polling for a condition. Every
- * process started here is killed by `stopAllProcesses()` (call it in afterEach), by its own pid.
+ * a hard timeout, and long-running members that the test stops. Every process started here is
+ * killed, by its own pid, by `stopAllProcesses()` (which `serveForProcesses` calls after each test).
  */
 
 export interface ProcessResult {
@@ -115,60 +116,55 @@ export class LongRunningProcess {
 
   /** Wait for the process to exit; SIGKILL it if it has not within `timeoutMs`. */
   async waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), timeoutMs);
-    });
-    const exited = await Promise.race([this.exited, timeout]);
-    clearTimeout(timer);
-    if (exited !== null) return exited;
-    this.signal('SIGKILL');
-    throw new Error(`process did not exit within ${timeoutMs} ms; stderr:\n${this.#stderr}`);
-  }
-}
-
-/** Poll `probe` every 50 ms until it returns something other than undefined/false. */
-export async function waitFor<T>(
-  description: string | (() => string),
-  probe: () => T | undefined | false,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof description === 'string' ? description : description()}`);
+    try {
+      return await within(this.exited, timeoutMs, 'the process to exit');
+    } catch {
+      this.signal('SIGKILL');
+      throw new Error(`process did not exit within ${timeoutMs} ms; stderr:\n${this.#stderr}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** The headers of every batch stored in a partition, in order (to check what was stored as-is). */
-export function storedBatchHeaders(broker: Broker, topic: string, partition: number): BatchHeader[] {
-  const headers: BatchHeader[] = [];
-  let offset = broker.log(topic, partition).logStartOffset;
-  for (;;) {
-    const read = broker.read(topic, partition, offset, 16 * 1024 * 1024);
-    if (read.records.length === 0) return headers;
-    let position = 0;
-    while (position < read.records.length) {
-      const header = readBatchHeader(read.records, position);
-      headers.push(header);
-      position += header.batchLength + 12;
-    }
-    offset = read.nextOffset;
-  }
-}
-
-/** Kafka's compression codec bits (attributes & 7): 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
-export const CODEC_LZ4 = 3;
-
-export function codecOf(header: BatchHeader): number {
-  return header.attributes & 0x07;
 }
 
 /** Absolute path of a file next to this helper. */
 export function clientsPath(relative: string): string {
   return fileURLToPath(new URL(relative, import.meta.url));
+}
+
+/** librdkafka's own log lines (kcat's stderr) read "%<level>|…": warnings (4) and worse fail a test. */
+export const LIBRDKAFKA_WARNING_OR_WORSE = /^%[0-4]\|/m;
+
+/**
+ * One broker served for the enclosing describe block (call it there): opened before its first
+ * test and closed after its last, with the processes a test started killed after each test. The
+ * object returned stands for the served broker once it is open.
+ */
+export function serveForProcesses(): ServedBroker {
+  let served: ServedBroker | undefined;
+  beforeAll(async () => {
+    served = await serveBroker();
+  });
+  afterEach(() => stopAllProcesses());
+  afterAll(async () => {
+    stopAllProcesses();
+    await served?.close();
+  });
+  const current = (): ServedBroker => {
+    if (served === undefined) throw new Error('the broker is served from beforeAll on');
+    return served;
+  };
+  return {
+    get broker() {
+      return current().broker;
+    },
+    get groups() {
+      return current().groups;
+    },
+    get server() {
+      return current().server;
+    },
+    get address() {
+      return current().address;
+    },
+    close: () => current().close(),
+  };
 }

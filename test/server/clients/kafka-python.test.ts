@@ -1,19 +1,12 @@
 import { Buffer } from 'node:buffer';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { DescribedGroup } from '../../../src/groups/group-messages.js';
 import { decodeAssignment } from '../../../src/groups/consumer-protocol.js';
 import type { Record as StoredRecord } from '../../../src/records/record.js';
-import { hasClient, hasPythonKafka, serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
-import {
-  CODEC_LZ4,
-  LongRunningProcess,
-  clientsPath,
-  codecOf,
-  runProcess,
-  stopAllProcesses,
-  storedBatchHeaders,
-  waitFor,
-} from './client-process.js';
+import { hasClient, hasPythonKafka } from '../../helpers/served-broker.js';
+import { waitFor } from '../../helpers/wait.js';
+import { CODEC_LZ4, codecOf, hex, numberedRecords, produceEmbedded, storedBatchHeaders } from './client-helpers.js';
+import { LIBRDKAFKA_WARNING_OR_WORSE, LongRunningProcess, clientsPath, runProcess, serveForProcesses } from './client-process.js';
 
 /**
  * kafka-python 2.0.2 (Debian's python3-kafka, run with /usr/bin/python3; LZ4 from python3-lz4)
@@ -43,8 +36,6 @@ function pythonErrors(stderr: string): string[] {
     .filter((line) => /^(ERROR|CRITICAL) |Traceback/.test(line))
     .filter((line) => !/^ERROR kafka\.consumer\.fetcher: Fetch to node \d+ failed: Cancelled: /.test(line));
 }
-/** librdkafka's own log lines read "%<level>|…"; warnings (4) and worse fail a test. */
-const LIBRDKAFKA_WARNING_OR_WORSE = /^%[0-4]\|/m;
 
 interface PythonRecord {
   readonly topic: string;
@@ -103,7 +94,6 @@ interface MemberEvent {
   readonly records?: number;
 }
 
-const hex = (bytes: Buffer | null): string | null => (bytes === null ? null : bytes.toString('hex'));
 const unhex = (text: string | null): Buffer | null => (text === null ? null : Buffer.from(text, 'hex'));
 
 /** Deterministic bytes that always start with invalid UTF-8 and contain NUL and newline. */
@@ -138,18 +128,7 @@ function assignedPartitions(member: DescribedGroup['members'][number]): number[]
 }
 
 describe.skipIf(!havePython)(`kafka-python${havePython ? '' : ' (skipped: /usr/bin/python3 with python3-kafka is not installed)'}`, () => {
-  let served: ServedBroker;
-
-  beforeAll(async () => {
-    served = await serveBroker();
-  });
-
-  afterEach(() => stopAllProcesses());
-
-  afterAll(async () => {
-    stopAllProcesses();
-    await served.close();
-  });
+  const served = serveForProcesses();
 
   async function python<T>(script: string, spec: unknown, timeoutMs = 30_000): Promise<T> {
     const result = await runProcess(PYTHON, ['-B', clientsPath(`python/${script}`), served.address, JSON.stringify(spec)], { timeoutMs });
@@ -162,12 +141,6 @@ describe.skipIf(!havePython)(`kafka-python${havePython ? '' : ' (skipped: /usr/b
 
   function admin(ops: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<AdminOutput> {
     return python<AdminOutput>('admin.py', { ops });
-  }
-
-  async function produceEmbedded(topic: string, messages: ReadonlyArray<{ partition: number; key: Buffer | null; value: Buffer; headers: Array<{ key: string; value: Buffer }>; timestamp: number }>): Promise<void> {
-    const producer = served.broker.producer({ acks: 1 });
-    await producer.send({ topic, messages });
-    await producer.close();
   }
 
   test("kafka-python's pipelined ApiVersions v0 + Metadata v0 probe succeeds and infers Kafka 2.1 or later", async () => {
@@ -237,7 +210,7 @@ describe.skipIf(!havePython)(`kafka-python${havePython ? '' : ' (skipped: /usr/b
     const output = await python<ProduceOutput>('produce.py', { topic, acks: 1, compression: 'lz4', lingerMs: 20, records });
     expect(output.results.map((result) => result.offset)).toEqual(records.map((_, index) => index));
 
-    const headers = storedBatchHeaders(served.broker, topic, 0);
+    const headers = storedBatchHeaders(served, topic, 0);
     expect(headers.length).toBeGreaterThan(0);
     expect(headers.length).toBeLessThan(records.length);
     expect(headers.map(codecOf)).toEqual(headers.map(() => CODEC_LZ4));
@@ -253,6 +226,7 @@ describe.skipIf(!havePython)(`kafka-python${havePython ? '' : ' (skipped: /usr/b
     await served.broker.createTopic(topic, { partitions: 3 });
     const base = 1_700_000_000_000;
     await produceEmbedded(
+      served,
       topic,
       Array.from({ length: 30 }, (_, index) => ({
         partition: index % 3,
@@ -291,16 +265,7 @@ describe.skipIf(!havePython)(`kafka-python${havePython ? '' : ' (skipped: /usr/b
     const group = 'py-group';
     await served.broker.createTopic(topic, { partitions: 3 });
     const produce = (partition: number, from: number, count: number): Promise<void> =>
-      produceEmbedded(
-        topic,
-        Array.from({ length: count }, (_, index) => ({
-          partition,
-          key: Buffer.from(`k${from + index}`),
-          value: Buffer.from(`p${partition}-r${from + index}`),
-          headers: [],
-          timestamp: Date.now(),
-        })),
-      );
+      produceEmbedded(served, topic, numberedRecords(partition, from, count, (n) => `k${n}`));
     const summary = (records: PythonRecord[]): Array<[number, number, string]> =>
       records
         .map((record): [number, number, string] => [record.partition, record.offset, unhex(record.value)?.toString('utf8') ?? ''])
@@ -409,17 +374,7 @@ describe.skipIf(!havePython)(`kafka-python${havePython ? '' : ' (skipped: /usr/b
       const topic = 'py-kcat-commits';
       const group = 'py-kcat-commits-group';
       await served.broker.createTopic(topic, { partitions: 2 });
-      const produce = (partition: number, from: number, count: number): Promise<void> =>
-        produceEmbedded(
-          topic,
-          Array.from({ length: count }, (_, index) => ({
-            partition,
-            key: null,
-            value: Buffer.from(`p${partition}-r${from + index}`),
-            headers: [],
-            timestamp: Date.now(),
-          })),
-        );
+      const produce = (partition: number, from: number, count: number): Promise<void> => produceEmbedded(served, topic, numberedRecords(partition, from, count));
       await produce(0, 0, 4);
       await produce(1, 0, 3);
       const kcat = await runProcess('kcat', [

@@ -1,20 +1,11 @@
 import { Buffer } from 'node:buffer';
-import {
-  AssignerProtocol,
-  CompressionCodecs,
-  CompressionTypes,
-  ConfigResourceTypes,
-  Kafka,
-  logLevel,
-  type Consumer,
-  type IHeaders,
-  type KafkaMessage,
-  type Message,
-} from 'kafkajs';
-import { afterEach, describe, expect, test } from 'vitest';
-import { readBatchHeader } from '../../../src/records/record-batch.js';
-import { lz4FrameCompress, lz4FrameDecompress } from '../../../src/records/lz4-frame.js';
+import { AssignerProtocol, CompressionTypes, ConfigResourceTypes, type Consumer, type IHeaders, type Kafka, type KafkaMessage, type Message } from 'kafkajs';
+import { describe, expect, test } from 'vitest';
+import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
+import { sleep, until } from '../../helpers/wait.js';
+import { byPosition, CODEC_GZIP, CODEC_LZ4, CODEC_NONE, expected, expectIdempotentBatches, fromLog, hex, samples, storedBatches, type Sample, type Seen } from './client-helpers.js';
+import { KAFKAJS_GROUP_TIMINGS, kafkaJs, kafkaJsRetry, registerKafkaJsLz4 } from './kafkajs-helpers.js';
 
 /**
  * KafkaJS 2.2.4, unmodified, against a served Brook broker: produce with every acks setting,
@@ -22,107 +13,20 @@ import { serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
  * create, grow, describe and delete topics. Record bytes are checked twice: as the KafkaJS
  * consumer hands them to the application and as the embedded broker reads them from its log.
  */
-process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
+registerKafkaJsLz4();
 
-// KafkaJS ships no LZ4 codec (design R4): register a test-only one built on Brook's own LZ4 frame
-// functions, so that KafkaJS both produces LZ4 batches and decodes the ones it fetches.
-const DECOMPRESSED_LIMIT = 64 * 1024 * 1024;
-CompressionCodecs[CompressionTypes.LZ4] = () => ({
-  compress: async (encoder: { buffer: Buffer }): Promise<Buffer> => lz4FrameCompress(encoder.buffer),
-  decompress: async (buffer: Buffer): Promise<Buffer> => lz4FrameDecompress(buffer, DECOMPRESSED_LIMIT),
-});
-
-const CODEC_NONE = 0;
-const CODEC_GZIP = 1;
-const CODEC_LZ4 = 3;
-
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const cleanups = cleanupsAfterEach();
 
 async function setup(): Promise<{ served: ServedBroker; kafka: Kafka }> {
   const served = await serveBroker();
   cleanups.push(() => served.close());
-  const kafka = new Kafka({
-    clientId: 'brook-kafkajs-test',
-    brokers: [served.address],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-  return { served, kafka };
+  return { served, kafka: kafkaJs(served, 'brook-kafkajs-test', 3) };
 }
 
 function groupConsumer(kafka: Kafka, groupId: string): Consumer {
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: 6000,
-    rebalanceTimeout: 10_000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
+  const consumer = kafka.consumer({ groupId, ...KAFKAJS_GROUP_TIMINGS, retry: kafkaJsRetry(3) });
   cleanups.push(() => consumer.disconnect());
   return consumer;
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A record as compared here: bytes as hex so that a difference shows where it is. */
-interface Seen {
-  readonly partition: number;
-  readonly offset: number;
-  readonly timestamp: number;
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly headers: ReadonlyArray<readonly [string, string | null]>;
-}
-
-interface Sample {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestamp: number;
-  readonly headers: ReadonlyArray<readonly [string, Buffer]>;
-}
-
-const hex = (bytes: Buffer | null | undefined): string | null => (bytes === null || bytes === undefined ? null : bytes.toString('hex'));
-
-/**
- * Binary keys, values and header values with bytes that are not UTF-8 (0x80, 0xc3 0x28, 0xff,
- * NUL), a null key, a null value, an empty value, repeated header keys and timestamps that go
- * backwards inside a batch.
- */
-function samples(tag: number, count: number): Sample[] {
-  return Array.from({ length: count }, (_, index) => {
-    const seed = tag * 16 + index;
-    return {
-      key: index === 1 ? null : Buffer.from([0x00, 0xff, 0xc3, 0x28, seed & 0xff, 0x80]),
-      value: index === 2 ? null : index === 3 ? Buffer.alloc(0) : Buffer.from([0xfe, 0xed, seed & 0xff, 0x00, 0xa0, 0xa1, 0xed, 0xa0, 0x80]),
-      timestamp: 1_600_000_000_000 + tag * 1_000_000 - index * 1500,
-      headers:
-        index === 0
-          ? []
-          : [
-              ['trace', Buffer.from([0xc0, 0xaf, seed & 0xff])],
-              ['bin', Buffer.from([0xff, 0xfe])],
-              ['bin', Buffer.from([0x00])],
-              ['émoji-🦆', Buffer.from('plain text')],
-            ],
-    };
-  });
 }
 
 function toKafkaJs(sample: Sample): Message {
@@ -132,17 +36,6 @@ function toKafkaJs(sample: Sample): Message {
     headers[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
   return { key: sample.key, value: sample.value, timestamp: String(sample.timestamp), headers };
-}
-
-function expected(sample: Sample, partition: number, offset: number): Seen {
-  return {
-    partition,
-    offset,
-    timestamp: sample.timestamp,
-    key: hex(sample.key),
-    value: hex(sample.value),
-    headers: sample.headers.map(([key, value]) => [key, hex(value)] as const),
-  };
 }
 
 /** KafkaJS gives headers as an object with repeated keys gathered into arrays. */
@@ -163,48 +56,6 @@ function fromKafkaJs(partition: number, message: KafkaMessage): Seen {
   };
 }
 
-function fromLog(served: ServedBroker, topic: string, partition: number): Seen[] {
-  return served.broker
-    .log(topic, partition)
-    .readRecords(0)
-    .records.map((record) => ({
-      partition,
-      offset: record.offset,
-      timestamp: record.timestamp,
-      key: hex(record.key),
-      value: hex(record.value),
-      headers: record.headers.map((header) => [header.key, hex(header.value)] as const),
-    }));
-}
-
-interface StoredBatch {
-  readonly baseOffset: number;
-  readonly codec: number;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly baseSequence: number;
-  readonly recordsCount: number;
-}
-
-/** The batch headers of a partition's log, as stored. */
-function storedBatches(served: ServedBroker, topic: string, partition: number): StoredBatch[] {
-  const { records } = served.broker.read(topic, partition, 0, 16 * 1024 * 1024);
-  const batches: StoredBatch[] = [];
-  for (let position = 0; position < records.length; ) {
-    const header = readBatchHeader(records, position);
-    batches.push({
-      baseOffset: header.baseOffset,
-      codec: header.attributes & 0x07,
-      producerId: header.producerId,
-      producerEpoch: header.producerEpoch,
-      baseSequence: header.baseSequence,
-      recordsCount: header.recordsCount,
-    });
-    position += 12 + header.batchLength;
-  }
-  return batches;
-}
-
 /** Runs a consumer that keeps every message it is handed, in arrival order. */
 async function collect(consumer: Consumer, topic: string, fromBeginning: boolean, autoCommit = true): Promise<Seen[]> {
   const seen: Seen[] = [];
@@ -221,8 +72,6 @@ async function collect(consumer: Consumer, topic: string, fromBeginning: boolean
   });
   return seen;
 }
-
-const byPosition = (a: Seen, b: Seen): number => a.partition - b.partition || a.offset - b.offset;
 
 describe('KafkaJS 2.2.4 against a served broker', () => {
   test('records produced with acks 0, 1 and all, plain, gzip and lz4, arrive byte-identical in the log and at a KafkaJS consumer', async () => {
@@ -279,16 +128,7 @@ describe('KafkaJS 2.2.4 against a served broker', () => {
       batch.forEach((sample, offset) => want.push(expected(sample, 1, round * 3 + offset)));
     }
 
-    const batches = storedBatches(served, 'exactly', 1);
-    expect(batches.map((batch) => [batch.baseOffset, batch.baseSequence, batch.recordsCount, batch.codec])).toEqual([
-      [0, 0, 3, CODEC_NONE],
-      [3, 3, 3, CODEC_LZ4],
-      [6, 6, 3, CODEC_NONE],
-    ]);
-    const producerIds = new Set(batches.map((batch) => batch.producerId));
-    expect(producerIds.size).toBe(1);
-    expect([...producerIds][0]).toBeGreaterThanOrEqual(0);
-    expect(batches.every((batch) => batch.producerEpoch === 0)).toBe(true);
+    expectIdempotentBatches(served, 'exactly', 1);
     expect(fromLog(served, 'exactly', 1)).toEqual(want);
     expect(served.broker.log('exactly', 0).highWatermark).toBe(0);
   });

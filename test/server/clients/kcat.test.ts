@@ -1,8 +1,10 @@
 import { Buffer } from 'node:buffer';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Record as StoredRecord } from '../../../src/records/record.js';
-import { hasClient, serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
-import { CODEC_LZ4, codecOf, runProcess, stopAllProcesses, storedBatchHeaders, waitFor, type ProcessResult } from './client-process.js';
+import { hasClient } from '../../helpers/served-broker.js';
+import { waitFor } from '../../helpers/wait.js';
+import { CODEC_LZ4, codecOf, numberedRecords, produceEmbedded, storedBatchHeaders } from './client-helpers.js';
+import { LIBRDKAFKA_WARNING_OR_WORSE, runProcess, serveForProcesses, type ProcessResult } from './client-process.js';
 
 /**
  * kcat 1.7.1 (librdkafka 2.0.2) against a served broker: metadata (-L), producing with every acks
@@ -52,8 +54,6 @@ interface KcatMetadata {
 
 type KcatOffsets = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
-const LIBRDKAFKA_WARNING_OR_WORSE = /^%[0-4]\|/m;
-
 const COMMON = ['-X', 'topic.metadata.refresh.interval.ms=1000', '-X', 'reconnect.backoff.ms=50', '-m', '10'];
 const CONSUMER = [...COMMON, '-X', 'fetch.wait.max.ms=100'];
 const GROUP_CONSUMER = [
@@ -84,24 +84,12 @@ function ok(result: ProcessResult, what: string): ProcessResult {
   if (result.code !== 0 || result.timedOut) {
     throw new Error(`${what} failed (code ${String(result.code)}, signal ${String(result.signal)}, timed out ${String(result.timedOut)}):\n${result.stderr}`);
   }
-  // librdkafka's own log lines are "%<level>|…": none at warning (4) or worse.
   expect(result.stderr, what).not.toMatch(LIBRDKAFKA_WARNING_OR_WORSE);
   return result;
 }
 
 describe.skipIf(!haveKcat)(`kcat${haveKcat ? '' : ' (skipped: kcat is not installed)'}`, () => {
-  let served: ServedBroker;
-
-  beforeAll(async () => {
-    served = await serveBroker();
-  });
-
-  afterEach(() => stopAllProcesses());
-
-  afterAll(async () => {
-    stopAllProcesses();
-    await served.close();
-  });
+  const served = serveForProcesses();
 
   async function kcat(args: ReadonlyArray<string>, input?: Buffer | string, timeoutMs = 20_000): Promise<ProcessResult> {
     const options = input === undefined ? { timeoutMs } : { timeoutMs, input };
@@ -110,16 +98,6 @@ describe.skipIf(!haveKcat)(`kcat${haveKcat ? '' : ' (skipped: kcat is not instal
 
   async function consumeJson(args: ReadonlyArray<string>): Promise<KcatMessage[]> {
     return parseJsonLines<KcatMessage>((await kcat(['-C', '-J', ...CONSUMER, ...args])).stdout);
-  }
-
-  async function produceEmbedded(
-    topic: string,
-    partition: number,
-    messages: ReadonlyArray<{ key: string; value: string; timestamp: number }>,
-  ): Promise<void> {
-    const producer = served.broker.producer({ acks: 1 });
-    await producer.send({ topic, messages: messages.map((message) => ({ ...message, partition })) });
-    await producer.close();
   }
 
   function nodeId(): number {
@@ -177,7 +155,7 @@ describe.skipIf(!haveKcat)(`kcat${haveKcat ? '' : ' (skipped: kcat is not instal
     await kcat(['-P', '-t', topic, '-p', '1', '-X', 'compression.codec=lz4', '-X', 'acks=all', ...COMMON], `${values(1).join('\n')}\n`);
 
     for (const partition of [0, 1]) {
-      const headers = storedBatchHeaders(served.broker, topic, partition);
+      const headers = storedBatchHeaders(served, topic, partition);
       expect(headers.length).toBeGreaterThan(0);
       expect(headers.map(codecOf)).toEqual(headers.map(() => CODEC_LZ4));
       const stored = served.broker.log(topic, partition).readRecords(0).records;
@@ -265,9 +243,9 @@ describe.skipIf(!haveKcat)(`kcat${haveKcat ? '' : ' (skipped: kcat is not instal
     const base = 1_700_000_000_000;
     for (const partition of [0, 1, 2]) {
       await produceEmbedded(
+        served,
         topic,
-        partition,
-        Array.from({ length: 10 }, (_, index) => ({ key: `k${index}`, value: `p${partition}-r${index}`, timestamp: base + partition * 100 + index })),
+        Array.from({ length: 10 }, (_, index) => ({ partition, key: `k${index}`, value: `p${partition}-r${index}`, timestamp: base + partition * 100 + index })),
       );
     }
 
@@ -295,9 +273,9 @@ describe.skipIf(!haveKcat)(`kcat${haveKcat ? '' : ' (skipped: kcat is not instal
     const base = 1_700_000_000_000;
     for (const partition of [0, 1]) {
       await produceEmbedded(
+        served,
         topic,
-        partition,
-        Array.from({ length: 5 }, (_, index) => ({ key: `k${index}`, value: `v${index}`, timestamp: base + 1000 * index + 500 * partition })),
+        Array.from({ length: 5 }, (_, index) => ({ partition, key: `k${index}`, value: `v${index}`, timestamp: base + 1000 * index + 500 * partition })),
       );
     }
 
@@ -328,11 +306,7 @@ describe.skipIf(!haveKcat)(`kcat${haveKcat ? '' : ' (skipped: kcat is not instal
     const group = 'kcat-group';
     await served.broker.createTopic(topic, { partitions: 2 });
     const produce = async (partition: number, from: number, count: number): Promise<void> =>
-      produceEmbedded(
-        topic,
-        partition,
-        Array.from({ length: count }, (_, index) => ({ key: `k${from + index}`, value: `p${partition}-r${from + index}`, timestamp: Date.now() })),
-      );
+      produceEmbedded(served, topic, numberedRecords(partition, from, count, (n) => `k${n}`));
     const committed = (): Array<[number, number]> =>
       served.groups.offsets
         .fetch(group)

@@ -1,10 +1,13 @@
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
-import { AssignerProtocol, Kafka, logLevel, type Assignment, type Consumer as KafkaJsConsumer, type PartitionAssigner } from 'kafkajs';
-import { afterEach, describe, expect, onTestFailed, test } from 'vitest';
+import type { Consumer as KafkaJsConsumer } from 'kafkajs';
+import { describe, expect, onTestFailed, test } from 'vitest';
 import { decodeAssignment } from '../../../src/groups/consumer-protocol.js';
+import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { hasClient, serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
+import { sleep, until } from '../../helpers/wait.js';
+import { KAFKAJS_GROUP_TIMINGS, kafkaJs, kafkaJsRetry, kafkaRoundRobin } from './kafkajs-helpers.js';
 
 /**
  * One consumer group, several kinds of member: they all meet in the broker's one coordinator,
@@ -13,68 +16,15 @@ import { hasClient, serveBroker, type ServedBroker } from '../../helpers/served-
  * record must be consumed exactly once between the members, and when a member leaves the others
  * must take over its partitions from the offsets it committed.
  */
-process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
-
 const KCAT = '/usr/bin/kcat';
 const withKcat = hasClient(KCAT);
 const PARTITIONS = 4;
 const PER_PARTITION = 10;
 
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const cleanups = cleanupsAfterEach();
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Kafka's RoundRobinAssignor, as a KafkaJS assigner: KafkaJS's own round robin is named
- * 'RoundRobinAssigner', a name no other client lists, so a mixed group could not agree on it.
- * Members in member id order; every partition of every subscribed topic (topics sorted, then
- * partitions ascending) dealt in turn, skipping members not subscribed to the topic. Every member
- * gets an assignment, empty or not.
- */
-const kafkaRoundRobin: PartitionAssigner = ({ cluster }) => ({
-  name: 'roundrobin',
-  version: 0,
-  async assign({ members, topics }) {
-    const circle = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
-    const subscribed = circle.map((member) => new Set(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.topics ?? []));
-    const assignments: Assignment[] = circle.map(() => ({}));
-    let next = 0;
-    for (const topic of [...topics].sort()) {
-      const partitions = cluster
-        .findTopicPartitionMetadata(topic)
-        .map((metadata) => metadata.partitionId)
-        .sort((a, b) => a - b);
-      if (!subscribed.some((topics) => topics.has(topic))) continue;
-      for (const partition of partitions) {
-        while (!subscribed[next]!.has(topic)) next = (next + 1) % circle.length;
-        const assignment = assignments[next]!;
-        (assignment[topic] ??= []).push(partition);
-        next = (next + 1) % circle.length;
-      }
-    }
-    return circle.map((member, index) => ({
-      memberId: member.memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignments[index]!, userData: Buffer.alloc(0) }),
-    }));
-  },
-  protocol({ topics }) {
-    return { name: 'roundrobin', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
-  },
-});
+/** The waits here cover a rebalance or two, so they get longer than the default. */
+const WAIT_MS = 25_000;
 
 interface Delivery {
   readonly member: string;
@@ -83,30 +33,11 @@ interface Delivery {
   readonly key: string;
 }
 
-function kafka(served: ServedBroker, clientId: string): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [served.address],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
-
 /** Each member's partitions as the client itself last reported them (after its SyncGroup). */
 type Reported = Map<string, number[]>;
 
 async function startKafkaJs(served: ServedBroker, groupId: string, topic: string, deliveries: Delivery[], reported: Reported): Promise<KafkaJsConsumer> {
-  const consumer = kafka(served, 'mixed-kafkajs').consumer({
-    groupId,
-    partitionAssigners: [kafkaRoundRobin],
-    sessionTimeout: 6000,
-    rebalanceTimeout: 10_000,
-    heartbeatInterval: 500,
-    maxWaitTimeInMs: 100,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
+  const consumer = kafkaJs(served, 'mixed-kafkajs', 5).consumer({ groupId, partitionAssigners: [kafkaRoundRobin], ...KAFKAJS_GROUP_TIMINGS, retry: kafkaJsRetry(5) });
   cleanups.push(() => consumer.disconnect());
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     reported.set('mixed-kafkajs', [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b));
@@ -273,7 +204,7 @@ async function stableWith(
     const reports = reported();
     if (!clientIds.every((id) => JSON.stringify(reports.get(id)) === JSON.stringify(owners.get(id)))) return undefined;
     return owners;
-  });
+  }, WAIT_MS);
   await sleep(500);
   return owners;
 }
@@ -286,7 +217,7 @@ function expectSplit(owners: Map<string, number[]>): void {
 }
 
 async function produce(served: ServedBroker, topic: string, phase: string): Promise<string[]> {
-  const producer = kafka(served, 'mixed-producer').producer({ allowAutoTopicCreation: false });
+  const producer = kafkaJs(served, 'mixed-producer', 5).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const keys: string[] = [];
   try {
@@ -313,7 +244,7 @@ function committedOffsets(served: ServedBroker, groupId: string, topic: string):
 async function allCommitted(served: ServedBroker, groupId: string, topic: string, offset: number): Promise<void> {
   await until(`every partition committed at ${offset}`, () =>
     committedOffsets(served, groupId, topic).every((committed) => committed === offset) ? true : undefined,
-  );
+  WAIT_MS);
 }
 
 /** Every key delivered exactly once, by the member that owned its partition at the time. */
@@ -324,12 +255,40 @@ function expectExactlyOnce(deliveries: readonly Delivery[], keys: readonly strin
   expect([...counts.entries()].filter(([, count]) => count !== 1)).toEqual([]);
 }
 
+/**
+ * Produces a phase's records to every partition, waits until the members have consumed every
+ * record produced so far, and checks each was delivered exactly once. Resolves with the keys
+ * produced so far and the deliveries of this phase.
+ */
+async function consumePhase(
+  served: ServedBroker,
+  topic: string,
+  deliveries: readonly Delivery[],
+  earlierKeys: readonly string[],
+  phase: string,
+  ordinal: string,
+): Promise<{ keys: string[]; delivered: Delivery[] }> {
+  const keys = [...earlierKeys, ...(await produce(served, topic, phase))];
+  await until(`every ${ordinal}-phase record to be consumed`, () => (deliveries.length >= keys.length ? true : undefined), WAIT_MS);
+  await sleep(300);
+  expectExactlyOnce(deliveries, keys);
+  return { keys, delivered: deliveries.slice(earlierKeys.length) };
+}
+
 function offsetsOf(deliveries: readonly Delivery[], partition: number): number[] {
   return deliveries.filter((delivery) => delivery.partition === partition).map((delivery) => delivery.offset).sort((a, b) => a - b);
 }
 
 function partitionsReadBy(deliveries: readonly Delivery[], member: string): number[] {
   return [...new Set(deliveries.filter((delivery) => delivery.member === member).map((delivery) => delivery.partition))].sort((a, b) => a - b);
+}
+
+/** A served broker with `topic` (PARTITIONS partitions), and empty records of what the members read and report. */
+async function serveTopic(topic: string): Promise<{ served: ServedBroker; deliveries: Delivery[]; reported: Reported }> {
+  const served = await serveBroker();
+  cleanups.push(() => served.close());
+  await served.broker.createTopic(topic, { partitions: PARTITIONS });
+  return { served, deliveries: [], reported: new Map() };
 }
 
 describe('a consumer group with members of different clients', () => {
@@ -347,13 +306,9 @@ describe('a consumer group with members of different clients', () => {
   test.each(orders.map((order) => [order.join(', '), order] as const))(
     'a group whose members are different clients (%s; the first leads, then leaves) splits the partitions and rebalances when one leaves',
     async (_name, order) => {
-      const served = await serveBroker();
-      cleanups.push(() => served.close());
       const topic = 'mixed';
       const groupId = 'mixed-readers';
-      await served.broker.createTopic(topic, { partitions: PARTITIONS });
-      const deliveries: Delivery[] = [];
-      const reported: Reported = new Map();
+      const { served, deliveries, reported } = await serveTopic(topic);
       const reports = (): Reported => reported;
 
       // Members join one at a time. The first to join leads every generation it is in (its
@@ -381,11 +336,8 @@ describe('a consumer group with members of different clients', () => {
       expect(served.groups.coordinator.describeGroup(groupId).protocolData).toBe('roundrobin');
 
       // Records arrive only now, so no rebalance moves a partition while it is being read.
-      const firstKeys = await produce(served, topic, 'one');
-      await until('every first-phase record to be consumed', () => (deliveries.length >= firstKeys.length ? true : undefined));
-      await sleep(300);
-      expectExactlyOnce(deliveries, firstKeys);
-      for (const member of members) expect(partitionsReadBy(deliveries, member)).toEqual(owners.get(member));
+      const first = await consumePhase(served, topic, deliveries, [], 'one', 'first');
+      for (const member of members) expect(partitionsReadBy(first.delivered, member)).toEqual(owners.get(member));
       await allCommitted(served, groupId, topic, PER_PARTITION);
 
       // The leader leaves; the next client leads the next generation, and the others take the
@@ -395,12 +347,7 @@ describe('a consumer group with members of different clients', () => {
       const remaining = await stableWith(served, groupId, topic, members, reports);
       expectSplit(remaining);
 
-      const secondKeys = await produce(served, topic, 'two');
-      const allKeys = [...firstKeys, ...secondKeys];
-      await until('every second-phase record to be consumed', () => (deliveries.length >= allKeys.length ? true : undefined));
-      await sleep(300);
-      expectExactlyOnce(deliveries, allKeys);
-      const secondPhase = deliveries.slice(firstKeys.length);
+      const { delivered: secondPhase } = await consumePhase(served, topic, deliveries, first.keys, 'two', 'second');
       expect(partitionsReadBy(secondPhase, leaver)).toEqual([]);
       for (const member of members) expect(partitionsReadBy(secondPhase, member)).toEqual(remaining.get(member));
       // The leaver's partitions were picked up where it left them: offsets 10 to 19, nothing below.
@@ -412,15 +359,11 @@ describe('a consumer group with members of different clients', () => {
   );
 
   test('an embedded group consumer and KafkaJS consumers in the same group share the partitions, whichever of them leads, and take over from a member that leaves', async () => {
-    const served = await serveBroker();
-    cleanups.push(() => served.close());
     const topic = 'shared';
     const groupId = 'shared-readers';
-    await served.broker.createTopic(topic, { partitions: PARTITIONS });
-    const deliveries: Delivery[] = [];
-    const reported: Reported = new Map();
+    const { served, deliveries, reported } = await serveTopic(topic);
 
-    const kafkaJs = await startKafkaJs(served, groupId, topic, deliveries, reported);
+    const kafkaJsMember = await startKafkaJs(served, groupId, topic, deliveries, reported);
     // The embedded consumer names its assignor 'roundrobin', as the KafkaJS assigner above does.
     const embedded = served.groups.consumer({
       groupId,
@@ -459,25 +402,18 @@ describe('a consumer group with members of different clients', () => {
     const owners = await stableWith(served, groupId, topic, ['mixed-kafkajs', 'mixed-embedded'], reports);
     expectSplit(owners);
 
-    const firstKeys = await produce(served, topic, 'one');
-    await until('every first-phase record to be consumed', () => (deliveries.length >= firstKeys.length ? true : undefined));
-    await sleep(300);
-    expectExactlyOnce(deliveries, firstKeys);
-    expect(partitionsReadBy(deliveries, 'mixed-kafkajs')).toEqual(owners.get('mixed-kafkajs'));
-    expect(partitionsReadBy(deliveries, 'mixed-embedded')).toEqual(owners.get('mixed-embedded'));
+    const first = await consumePhase(served, topic, deliveries, [], 'one', 'first');
+    expect(partitionsReadBy(first.delivered, 'mixed-kafkajs')).toEqual(owners.get('mixed-kafkajs'));
+    expect(partitionsReadBy(first.delivered, 'mixed-embedded')).toEqual(owners.get('mixed-embedded'));
     await allCommitted(served, groupId, topic, PER_PARTITION);
 
     // KafkaJS (the leader) leaves: the embedded consumer leads the next generation alone.
-    await kafkaJs.disconnect();
+    await kafkaJsMember.disconnect();
     const remaining = await stableWith(served, groupId, topic, ['mixed-embedded'], reports);
     expect(remaining.get('mixed-embedded')).toEqual([0, 1, 2, 3]);
 
-    const secondKeys = await produce(served, topic, 'two');
-    const allKeys = [...firstKeys, ...secondKeys];
-    await until('every second-phase record to be consumed', () => (deliveries.length >= allKeys.length ? true : undefined));
-    await sleep(300);
-    expectExactlyOnce(deliveries, allKeys);
-    const secondPhase = deliveries.slice(firstKeys.length);
+    const second = await consumePhase(served, topic, deliveries, first.keys, 'two', 'second');
+    const secondPhase = second.delivered;
     expect(partitionsReadBy(secondPhase, 'mixed-embedded')).toEqual([0, 1, 2, 3]);
     for (let partition = 0; partition < PARTITIONS; partition++) {
       expect(offsetsOf(secondPhase, partition)).toEqual(Array.from({ length: PER_PARTITION }, (_, index) => PER_PARTITION + index));
@@ -489,12 +425,7 @@ describe('a consumer group with members of different clients', () => {
     await startKafkaJs(served, groupId, topic, deliveries, reported);
     const rejoined = await stableWith(served, groupId, topic, ['mixed-embedded', 'mixed-kafkajs'], reports);
     expectSplit(rejoined);
-    const thirdKeys = await produce(served, topic, 'three');
-    const everyKey = [...allKeys, ...thirdKeys];
-    await until('every third-phase record to be consumed', () => (deliveries.length >= everyKey.length ? true : undefined));
-    await sleep(300);
-    expectExactlyOnce(deliveries, everyKey);
-    const thirdPhase = deliveries.slice(allKeys.length);
+    const { delivered: thirdPhase } = await consumePhase(served, topic, deliveries, second.keys, 'three', 'third');
     expect(partitionsReadBy(thirdPhase, 'mixed-kafkajs')).toEqual(rejoined.get('mixed-kafkajs'));
     expect(partitionsReadBy(thirdPhase, 'mixed-embedded')).toEqual(rejoined.get('mixed-embedded'));
     await allCommitted(served, groupId, topic, 3 * PER_PARTITION);

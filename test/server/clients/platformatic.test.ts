@@ -10,10 +10,12 @@ import {
   type MessagesStream,
   type MessageToProduce,
 } from '@platformatic/kafka';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { decodeAssignment } from '../../../src/groups/consumer-protocol.js';
-import { readBatchHeader } from '../../../src/records/record-batch.js';
+import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
+import { sleep, until } from '../../helpers/wait.js';
+import { byPosition, CODEC_GZIP, CODEC_LZ4, CODEC_NONE, expected, expectIdempotentBatches, fromLog, hex, samples, storedBatches, type Sample, type Seen } from './client-helpers.js';
 
 /**
  * @platformatic/kafka 1.35.0, unmodified, against a served Brook broker: produce with every acks
@@ -22,15 +24,7 @@ import { serveBroker, type ServedBroker } from '../../helpers/served-broker.js';
  * consumer and admin, and administer topics. Record bytes are checked twice: as the client hands
  * them to the application and as the embedded broker reads them from its log.
  */
-const CODEC_NONE = 0;
-const CODEC_GZIP = 1;
-const CODEC_LZ4 = 3;
-
-let cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups = [];
-});
+const cleanups = cleanupsAfterEach();
 
 interface Setup {
   readonly served: ServedBroker;
@@ -61,62 +55,6 @@ function consumer(setupResult: Setup, groupId: string): Consumer {
   return client;
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A record as compared here: bytes as hex so that a difference shows where it is. */
-interface Seen {
-  readonly partition: number;
-  readonly offset: number;
-  readonly timestamp: number;
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly headers: ReadonlyArray<readonly [string, string | null]>;
-}
-
-interface Sample {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestamp: number;
-  readonly headers: ReadonlyArray<readonly [string, Buffer]>;
-}
-
-const hex = (bytes: Buffer | null | undefined): string | null => (bytes === null || bytes === undefined ? null : bytes.toString('hex'));
-
-/**
- * Binary keys, values and header values with bytes that are not UTF-8 (0x80, 0xc3 0x28, 0xff,
- * NUL), a null key, a null value, an empty value, a repeated header key and timestamps that go
- * backwards inside a batch.
- */
-function samples(tag: number, count: number): Sample[] {
-  return Array.from({ length: count }, (_, index) => {
-    const seed = tag * 16 + index;
-    return {
-      key: index === 1 ? null : Buffer.from([0x00, 0xff, 0xc3, 0x28, seed & 0xff, 0x80]),
-      value: index === 2 ? null : index === 3 ? Buffer.alloc(0) : Buffer.from([0xfe, 0xed, seed & 0xff, 0x00, 0xa0, 0xa1, 0xed, 0xa0, 0x80]),
-      timestamp: 1_600_000_000_000 + tag * 1_000_000 - index * 1500,
-      headers:
-        index === 0
-          ? []
-          : [
-              ['trace', Buffer.from([0xc0, 0xaf, seed & 0xff])],
-              ['bin', Buffer.from([0xff, 0xfe])],
-              ['bin', Buffer.from([0x00])],
-              ['émoji-🦆', Buffer.from('plain text')],
-            ],
-    };
-  });
-}
-
 /**
  * The client's message; a Map keyed by distinct Buffer objects keeps a repeated header key twice.
  * A null key or value is left out (the client writes a missing one as null).
@@ -132,17 +70,6 @@ function toPlatformatic(topic: string, partition: number, sample: Sample): Messa
   };
 }
 
-function expected(sample: Sample, partition: number, offset: number): Seen {
-  return {
-    partition,
-    offset,
-    timestamp: sample.timestamp,
-    key: hex(sample.key),
-    value: hex(sample.value),
-    headers: sample.headers.map(([key, value]) => [key, hex(value)] as const),
-  };
-}
-
 /** The client hands a null key, value or header value to the deserializer as undefined. */
 function fromPlatformatic(message: Message): Seen {
   return {
@@ -155,48 +82,6 @@ function fromPlatformatic(message: Message): Seen {
   };
 }
 
-function fromLog(served: ServedBroker, topic: string, partition: number): Seen[] {
-  return served.broker
-    .log(topic, partition)
-    .readRecords(0)
-    .records.map((record) => ({
-      partition,
-      offset: record.offset,
-      timestamp: record.timestamp,
-      key: hex(record.key),
-      value: hex(record.value),
-      headers: record.headers.map((header) => [header.key, hex(header.value)] as const),
-    }));
-}
-
-interface StoredBatch {
-  readonly baseOffset: number;
-  readonly codec: number;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly baseSequence: number;
-  readonly recordsCount: number;
-}
-
-/** The batch headers of a partition's log, as stored. */
-function storedBatches(served: ServedBroker, topic: string, partition: number): StoredBatch[] {
-  const { records } = served.broker.read(topic, partition, 0, 16 * 1024 * 1024);
-  const batches: StoredBatch[] = [];
-  for (let position = 0; position < records.length; ) {
-    const header = readBatchHeader(records, position);
-    batches.push({
-      baseOffset: header.baseOffset,
-      codec: header.attributes & 0x07,
-      producerId: header.producerId,
-      producerEpoch: header.producerEpoch,
-      baseSequence: header.baseSequence,
-      recordsCount: header.recordsCount,
-    });
-    position += 12 + header.batchLength;
-  }
-  return batches;
-}
-
 /** Keeps every message a group stream delivers, in arrival order. */
 function collect(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): { seen: Seen[]; messages: Message[] } {
   const seen: Seen[] = [];
@@ -207,8 +92,6 @@ function collect(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): { seen
   });
   return { seen, messages };
 }
-
-const byPosition = (a: Seen, b: Seen): number => a.partition - b.partition || a.offset - b.offset;
 
 describe('@platformatic/kafka 1.35.0 against a served broker', () => {
   test('records produced with acks 0, 1 and all, plain, gzip and lz4, arrive byte-identical in the log and at a group stream', async () => {
@@ -264,16 +147,7 @@ describe('@platformatic/kafka 1.35.0 against a served broker', () => {
       batch.forEach((sample, offset) => want.push(expected(sample, 1, round * 3 + offset)));
     }
 
-    const batches = storedBatches(served, 'exactly', 1);
-    expect(batches.map((batch) => [batch.baseOffset, batch.baseSequence, batch.recordsCount, batch.codec])).toEqual([
-      [0, 0, 3, CODEC_NONE],
-      [3, 3, 3, CODEC_LZ4],
-      [6, 6, 3, CODEC_NONE],
-    ]);
-    const producerIds = new Set(batches.map((batch) => batch.producerId));
-    expect(producerIds.size).toBe(1);
-    expect([...producerIds][0]).toBeGreaterThanOrEqual(0);
-    expect(batches.every((batch) => batch.producerEpoch === 0)).toBe(true);
+    expectIdempotentBatches(served, 'exactly', 1);
     expect(fromLog(served, 'exactly', 1)).toEqual(want);
     expect(served.broker.log('exactly', 0).highWatermark).toBe(0);
   });
