@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   storage: () => import('./storage.bench.js'),
   broker: () => import('./broker.bench.js'),
   pool: () => import('./pool.bench.js'),
+  wire: () => import('./wire.bench.js'),
 };
 
 async function main(): Promise<void> {
