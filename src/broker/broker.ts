@@ -10,6 +10,7 @@ import {
   removeDataDir,
   removeInterruptedDeletions,
 } from '../storage/data-dir.js';
+import { lockDataDir } from '../storage/data-dir-lock.js';
 import { Log, type AppendResult, type Durability, type ReadResult } from '../storage/log.js';
 import { ProducerIdAllocator } from '../storage/producer-ids.js';
 import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
@@ -87,6 +88,7 @@ export class Broker {
   /** Per partition, the last append in flight: appends validated on the pool land in call order. */
   readonly #appendTails = new Map<Log, Promise<unknown>>();
   #producerIds: ProducerIdAllocator | null = null;
+  #unlock: () => void = () => undefined;
   #closed = false;
 
   private constructor(dataDir: string, temporary: boolean, options: BrokerOptions) {
@@ -113,15 +115,28 @@ export class Broker {
     const temporary = options.dataDir === undefined;
     const dataDir = options.dataDir ?? createTemporaryDataDir();
     ensureDataDir(dataDir);
-    const broker = new Broker(dataDir, temporary, options);
-    removeInterruptedDeletions(dataDir);
-    for (const record of readTopics(dataDir)) {
-      const config = resolveLogConfig(record.config as LogConfigInput, broker.#defaults);
-      const logs: Log[] = [];
-      for (let partition = 0; partition < record.partitions; partition++) {
-        logs.push(await broker.#openLog(record.name, partition, config));
+    const unlock = lockDataDir(dataDir);
+    let broker: Broker;
+    try {
+      broker = new Broker(dataDir, temporary, options);
+    } catch (error) {
+      unlock();
+      throw error;
+    }
+    broker.#unlock = unlock;
+    try {
+      removeInterruptedDeletions(dataDir);
+      for (const record of readTopics(dataDir)) {
+        const config = resolveLogConfig(record.config as LogConfigInput, broker.#defaults);
+        const logs: Log[] = [];
+        broker.#topics.set(record.name, { record, config, logs });
+        for (let partition = 0; partition < record.partitions; partition++) {
+          logs.push(await broker.#openLog(record.name, partition, config));
+        }
       }
-      broker.#topics.set(record.name, { record, config, logs });
+    } catch (error) {
+      await broker.close().catch(() => undefined);
+      throw error;
     }
     return broker;
   }
@@ -353,6 +368,7 @@ export class Broker {
     await Promise.allSettled([...this.#appendTails.values()]);
     for (const topic of this.#topics.values()) for (const log of topic.logs) await log.close();
     await this.#pool?.close();
+    this.#unlock();
     if (this.#temporary) removeDataDir(this.dataDir);
   }
 }

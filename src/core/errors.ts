@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'CORRUPT_SEGMENT',
   'STORAGE_ERROR',
   'LOG_CLOSED',
+  'DATA_DIR_LOCKED', // another live process has the data directory open (its .lock file)
   'BACKPRESSURE', // worker pool: its bounded task queue is full; retriable once it drains
   // Broker.
   'INVALID_TOPIC',

@@ -26,7 +26,7 @@ describe('Broker topics', () => {
     await broker.createTopic('orders', { partitions: 3 });
     await broker.createTopic('audit.log');
     expect(broker.listTopics()).toEqual(['audit.log', 'orders']);
-    expect(readdirSync(path).filter((name) => !name.startsWith('topics')).sort()).toEqual([
+    expect(readdirSync(path).filter((name) => !name.startsWith('topics') && name !== '.lock').sort()).toEqual([
       'audit.log-0',
       'orders-0',
       'orders-1',

@@ -1,9 +1,10 @@
+import type { CommandSpec } from '../command.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeRecordBatch } from '../records/record-batch.js';
-import type { CompressionCodec, RecordInput } from '../records/record.js';
-import { Log } from '../storage/log.js';
+import { encodeRecordBatch } from '../../records/record-batch.js';
+import type { CompressionCodec, RecordInput } from '../../records/record.js';
+import { Log } from '../../storage/log.js';
 
 /**
  * `brook demo`: the main job on embedded defaults until the network server exists. Appends
@@ -65,3 +66,28 @@ export async function runDemo(options: DemoOptions, print: (line: string) => voi
     print('removed the temporary directory (pass --dir to keep the data)');
   }
 }
+
+export const demoCommand: CommandSpec = {
+  name: 'demo',
+  summary: 'Append records to an embedded partition log, read them back, close it and reopen it.',
+  flags: {
+    dir: { type: 'string', valueName: 'path', describe: 'keep the data in <path>', defaultText: 'a temporary directory, removed after' },
+    records: { type: 'string', valueName: 'n', describe: 'records to append', defaultText: '1000000' },
+    batch: { type: 'string', valueName: 'n', describe: 'records per batch', defaultText: '1000' },
+    'value-bytes': { type: 'string', valueName: 'n', describe: 'value size in bytes', defaultText: '100' },
+    compression: { type: 'string', valueName: 'codec', describe: 'none or lz4', defaultText: 'none' },
+  },
+  async run({ flags, print }) {
+    await runDemo(
+      {
+        directory: flags.string('dir') ?? null,
+        records: flags.integer('records', 1_000_000, 1),
+        recordsPerBatch: flags.integer('batch', 1000, 1),
+        valueBytes: flags.integer('value-bytes', 100, 0),
+        compression: flags.choice<CompressionCodec>('compression', ['none', 'lz4'], 'none'),
+      },
+      print,
+    );
+    return 0;
+  },
+};
