@@ -1,0 +1,187 @@
+import { Buffer } from 'node:buffer';
+import { connect, type Socket } from 'node:net';
+import { EngineError } from '../core/errors.js';
+import { apiEntry } from '../protocol/api-table.js';
+import { codecFor } from '../protocol/codec.js';
+import { isFlexible } from '../protocol/headers.js';
+import type { Decoded, Encodable, MessageName } from '../protocol/schema/schema-types.js';
+import { WireReader } from '../protocol/wire/reader.js';
+import { WireWriter } from '../protocol/wire/writer.js';
+
+/**
+ * One connection to a Kafka broker (Brook's own server or Kafka's): request frames built with the
+ * schema codecs (request header v1, v2 for flexible versions), responses reassembled from the
+ * byte stream and matched by correlation id; several requests may be in flight. Used by the CLI
+ * and `brook bench` when they talk to a running broker.
+ */
+export interface ConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly clientId?: string;
+  readonly connectTimeoutMs?: number;
+  /** Fail a request whose response has not arrived in this time (default 30 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+interface Pending {
+  readonly apiKey: number;
+  readonly version: number;
+  readonly response: MessageName;
+  readonly resolve: (body: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** `host:port` (IPv6 in brackets) as given to --bootstrap-server. */
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address.trim());
+  const port = match === null ? NaN : Number(match[2]);
+  if (match === null || port < 1 || port > 65535) {
+    throw new EngineError('CONFIG_INVALID', `broker address "${address}" is invalid: use host:port, e.g. 127.0.0.1:9092`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export class KafkaConnection {
+  readonly #socket: Socket;
+  readonly #clientId: string;
+  readonly #requestTimeoutMs: number;
+  readonly #pending = new Map<number, Pending>();
+  #nextCorrelationId = 1;
+  #buffered: Buffer = Buffer.alloc(0);
+  #closedError: Error | null = null;
+
+  private constructor(socket: Socket, options: ConnectOptions) {
+    this.#socket = socket;
+    this.#clientId = options.clientId ?? 'brook-cli';
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.#fail(error));
+    socket.on('close', () => this.#fail(new EngineError('STORAGE_ERROR', 'the broker closed the connection')));
+  }
+
+  static connect(options: ConnectOptions): Promise<KafkaConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: options.host, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new EngineError('STORAGE_ERROR', `no broker answered at ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms; is brook serve running there?`));
+      }, options.connectTimeoutMs ?? 10_000);
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new EngineError('STORAGE_ERROR', `cannot connect to ${options.host}:${options.port} (${error.code ?? error.message}); is a broker running there?`, { cause: error }));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new KafkaConnection(socket, options));
+      });
+    });
+  }
+
+  /**
+   * Send a request and wait for its decoded response. With `expectResponse: false` (Produce with
+   * acks=0) the request is written and null returned at once.
+   */
+  request<Req extends MessageName, Res extends MessageName>(
+    apiKey: number,
+    version: number,
+    names: readonly [Req, Res],
+    body: Encodable<Req>,
+    options: { readonly expectResponse?: boolean } = {},
+  ): Promise<Decoded<Res>> {
+    if (this.#closedError !== null) return Promise.reject(this.#closedError);
+    const correlationId = this.#nextCorrelationId++;
+    const writer = new WireWriter(256);
+    writer.int32(0); // size, patched below
+    writer.int16(apiKey);
+    writer.int16(version);
+    writer.int32(correlationId);
+    writer.string(this.#clientId, false);
+    if (isFlexible(names[0], version)) writer.uvarint(0);
+    codecFor(names[0], version).encode(writer, body);
+    const chunks = writer.finish();
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
+    chunks[0]!.writeInt32BE(length - 4, 0);
+    if (options.expectResponse === false) {
+      this.#write(chunks);
+      return Promise.resolve(null as unknown as Decoded<Res>);
+    }
+    return new Promise<Decoded<Res>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(correlationId);
+        reject(new EngineError('STORAGE_ERROR', `${apiEntry(apiKey)?.name ?? `API ${apiKey}`} request got no response within ${this.#requestTimeoutMs} ms`));
+      }, this.#requestTimeoutMs);
+      this.#pending.set(correlationId, { apiKey, version, response: names[1], resolve: resolve as (body: unknown) => void, reject, timer });
+      this.#write(chunks);
+    });
+  }
+
+  /** Stored record bytes travel by reference: the chunks go out in one writev. */
+  #write(chunks: ReadonlyArray<Buffer>): void {
+    this.#socket.cork();
+    for (const chunk of chunks) this.#socket.write(chunk);
+    process.nextTick(() => this.#socket.uncork());
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#socket.destroyed) return resolve();
+      this.#socket.once('close', () => resolve());
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+    });
+  }
+
+  #fail(error: Error): void {
+    this.#closedError ??= error;
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    let at = 0;
+    while (this.#buffered.length - at >= 4) {
+      const size = this.#buffered.readInt32BE(at);
+      if (size < 4) {
+        this.#socket.destroy(new EngineError('MALFORMED_FRAME', `the broker sent a response frame of size ${size}`));
+        return;
+      }
+      if (this.#buffered.length - at - 4 < size) break;
+      const body = this.#buffered.subarray(at + 4, at + 4 + size);
+      at += 4 + size;
+      const correlationId = body.readInt32BE(0);
+      const pending = this.#pending.get(correlationId);
+      if (pending === undefined) continue;
+      this.#pending.delete(correlationId);
+      clearTimeout(pending.timer);
+      try {
+        pending.resolve(decodeBody(pending, body.subarray(4)));
+      } catch (error) {
+        pending.reject(error as Error);
+      }
+    }
+    this.#buffered = at === this.#buffered.length ? Buffer.alloc(0) : Buffer.from(this.#buffered.subarray(at));
+  }
+}
+
+const API_VERSIONS_KEY = 18;
+
+function decodeBody(pending: Pending, rest: Buffer): unknown {
+  const reader = new WireReader(rest);
+  // ApiVersions responses always carry header v0 (KIP-511); other flexible responses a tag section.
+  if (pending.apiKey !== API_VERSIONS_KEY && isFlexible(pending.response, pending.version)) {
+    const tags = reader.uvarint();
+    for (let index = 0; index < tags; index++) {
+      reader.uvarint();
+      reader.skip(reader.uvarint(), 'response header tag');
+    }
+  }
+  return codecFor(pending.response, pending.version).decode(reader);
+}
