@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess, stopAllProcesses, type ProcessResult, type RunOptions } from '../server/clients/client-process.js';
 import { waitFor } from './wait.js';
@@ -8,7 +9,13 @@ import { waitFor } from './wait.js';
  * child process: one-shot commands with their output and exit code, and a long-running
  * `brook serve` that tests stop. Every process is killed by `stopAllProcesses()`.
  */
-export const BROOK_BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The compiled binary, whether this helper runs from test/ (vitest) or dist/test/ (compiled). */
+function findBinary(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const root = here.includes(`${sep}dist${sep}test${sep}`) ? join(here, '..', '..', '..') : join(here, '..', '..');
+  return join(root, 'dist', 'src', 'cli', 'main.js');
+}
+export const BROOK_BIN = findBinary();
 
 export interface BrookResult extends ProcessResult {
   /** stdout as UTF-8. */
