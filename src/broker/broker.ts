@@ -15,6 +15,7 @@ import { Log, type AppendResult, type Durability, type ReadResult } from '../sto
 import { ProducerIdAllocator } from '../storage/producer-ids.js';
 import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
 import { WorkPool } from '../pool/pool.js';
+import { fetchChannel, produceChannel, publishFetch, publishProduce, storedRecordCount } from '../metrics/channels.js';
 import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
 import type { RecordInput } from '../records/record.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
@@ -305,8 +306,17 @@ export class Broker {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    if (this.#pool === null) return log.append(batch);
-    const validated = this.#pool.validate(batch);
+    const pool = this.#pool;
+    const appended = pool === null ? log.append(batch) : this.#appendOnPool(pool, log, batch);
+    if (!produceChannel.hasSubscribers) return appended;
+    return appended.then((result) => {
+      publishProduce(this, topic, partition, result.recordsCount, batch.length);
+      return result;
+    });
+  }
+
+  #appendOnPool(pool: WorkPool, log: Log, batch: Buffer): Promise<AppendResult> {
+    const validated = pool.validate(batch);
     const previous = this.#appendTails.get(log);
     // Appends are ordered by when log.appendValidated is called, so wait only for the previous
     // batch to be handed to the log, not for its acknowledgement.
@@ -330,7 +340,11 @@ export class Broker {
   }
 
   read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {
-    return this.log(topic, partition).read(offset, maxBytes);
+    const result = this.log(topic, partition).read(offset, maxBytes);
+    if (fetchChannel.hasSubscribers) {
+      publishFetch(this, topic, partition, storedRecordCount(result.records), result.records.length);
+    }
+    return result;
   }
 
   /** Kafka's InitProducerId for an idempotent producer: a new producer id, epoch 0. */

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { EngineError, OffsetOutOfRangeError } from '../core/errors.js';
 import { decodeRecordBatch } from '../records/record-batch.js';
+import { fetchChannel, publishFetch } from '../metrics/channels.js';
 import type { Record } from '../records/record.js';
 import type { Log } from '../storage/log.js';
 import { waitForData, type FetchPosition } from './fetcher.js';
@@ -247,6 +248,7 @@ export class Consumer {
       at += decoded.header.batchLength + 12;
     }
     assignment.position = result.nextOffset;
+    if (fetchChannel.hasSubscribers) publishFetch(this.#source, assignment.topic, assignment.partition, records.length, result.records.length);
     if (records.length === 0) return null;
     return { records, bytes: result.records.length };
   }

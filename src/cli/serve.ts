@@ -2,6 +2,7 @@ import { Broker } from '../broker/broker.js';
 import { ConfigError } from '../core/errors.js';
 import { GROUP_COORDINATOR_CONFIG_DEFAULTS, type GroupCoordinatorConfigInput } from '../groups/group-config.js';
 import { ConsumerGroups } from '../groups/consumer-groups.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
 import type { BrokerServer } from '../server/server.js';
 import type { ServerConfigInput } from '../server/server-config.js';
 import { LOG_CONFIG_KEYS, type LogConfigInput } from '../storage/config.js';
@@ -19,6 +20,8 @@ export interface ServeOptions {
   readonly advertisedHost: string | null;
   readonly workers: number;
   readonly overrides: ReadonlyArray<string>;
+  /** Where to serve Prometheus metrics (GET /metrics); null (default): no endpoint, prom-client never loaded. */
+  readonly metrics?: { readonly host: string; readonly port: number } | null;
 }
 
 const SERVER_KEYS = [
@@ -71,6 +74,7 @@ export interface RunningServer {
   readonly broker: Broker;
   readonly server: BrokerServer;
   readonly groups: ConsumerGroups;
+  readonly metrics: MetricsServer | null;
   stop(): Promise<void>;
 }
 
@@ -92,17 +96,50 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await broker.close();
     throw error;
   }
+  let metrics: { server: MetricsServer; close(): void } | null = null;
+  try {
+    if (options.metrics != null) metrics = await startMetrics(broker, groups, options.metrics);
+  } catch (error) {
+    await server.close();
+    groups.close();
+    await broker.close();
+    throw error;
+  }
   let stopping: Promise<void> | null = null;
   return {
     broker,
     server,
     groups,
+    metrics: metrics?.server ?? null,
     stop: () =>
       (stopping ??= (async () => {
+        if (metrics !== null) {
+          await metrics.server.close();
+          metrics.close();
+        }
         const serverClosed = server.close(); // stop accepting, wake long polls
         groups.close(); // answers held JoinGroup/SyncGroup requests (COORDINATOR_NOT_AVAILABLE)
         await serverClosed;
         await broker.close();
       })()),
   };
+}
+
+/** The metrics endpoint; its modules (and prom-client) load only when it is asked for. */
+async function startMetrics(
+  broker: Broker,
+  groups: ConsumerGroups,
+  where: { readonly host: string; readonly port: number },
+): Promise<{ server: MetricsServer; close(): void }> {
+  const [{ BrookMetrics }, { MetricsServer: Server }] = await Promise.all([
+    import('../metrics/brook-metrics.js'),
+    import('../metrics/metrics-server.js'),
+  ]);
+  const metrics = await BrookMetrics.create(broker, { groups, processMetrics: true });
+  try {
+    return { server: await Server.listen(metrics, where), close: () => metrics.close() };
+  } catch (error) {
+    metrics.close();
+    throw error;
+  }
 }

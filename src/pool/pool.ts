@@ -194,6 +194,16 @@ export class WorkPool {
     return { ...this.#stats };
   }
 
+  /** Tasks waiting for a worker (piscina's queue; tasks running on a worker are not counted). */
+  get queueDepth(): number {
+    return this.#piscina?.queueSize ?? 0;
+  }
+
+  /** piscina's utilisation: the share of the workers' capacity spent running tasks, in [0, 1]. */
+  get utilization(): number {
+    return this.#piscina?.utilization ?? 0;
+  }
+
   /** Validate one batch as Log.append does (CRC-32C, lengths, every record); see ValidatedBatch. */
   async validate(batch: Buffer): Promise<ValidatedBatch> {
     const decompressedBytesLimit = this.options.decompressedBytesLimit;

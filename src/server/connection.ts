@@ -6,6 +6,7 @@ import { isFlexible, readRequestHeader, skipRequestHeaderTags, writeResponseHead
 import type { Encodable, MessageName } from '../protocol/schema/schema-types.js';
 import { WireReader } from '../protocol/wire/reader.js';
 import { WireWriter } from '../protocol/wire/writer.js';
+import { publishRequest, requestChannel } from '../metrics/channels.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { KAFKA } from './kafka-errors.js';
@@ -149,6 +150,8 @@ export class Connection {
       this.close(`no handler for ${entry.name}`);
       return false;
     }
+    // The clock is read only when someone listens (diagnostics_channel, see metrics/channels.ts).
+    const startedMs = requestChannel.hasSubscribers ? performance.now() : -1;
     let response;
     try {
       if (flexible) skipRequestHeaderTags(reader);
@@ -159,13 +162,17 @@ export class Connection {
       this.close(`${entry.name} v${header.apiVersion} ${kind}: ${(error as Error).message}`);
       return false;
     }
-    if (response === NO_RESPONSE || this.#closed) return !this.#closed;
+    if (response === NO_RESPONSE || this.#closed) {
+      if (startedMs >= 0 && !this.#closed) publishRequest(this.#state.broker, header.apiKey, entry.name, header.apiVersion, startedMs);
+      return !this.#closed;
+    }
     try {
       this.#send(header, entry.response, header.apiVersion, isFlexible(entry.response, header.apiVersion), response);
     } catch (error) {
       this.close(`${entry.name} v${header.apiVersion} response could not be encoded: ${(error as Error).message}`);
       return false;
     }
+    if (startedMs >= 0) publishRequest(this.#state.broker, header.apiKey, entry.name, header.apiVersion, startedMs);
     return true;
   }
 

@@ -48,6 +48,8 @@ export const serveCommand: CommandSpec = {
     'advertised-host': { type: 'string', valueName: 'host', describe: 'host name given to clients', defaultText: 'the listen address' },
     workers: { type: 'string', valueName: 'n', describe: 'worker threads for CRC/LZ4/encode work (0 = inline)', defaultText: '0' },
     config: { type: 'string', valueName: 'file', describe: 'a properties file of Kafka settings (key=value lines)' },
+    'metrics-port': { type: 'string', valueName: 'n', describe: 'serve Prometheus metrics at http://host:n/metrics (0 = any free port)', defaultText: 'off' },
+    'metrics-host': { type: 'string', valueName: 'address', describe: 'address of the metrics endpoint', defaultText: 'the listen address' },
     override: { type: 'string', multiple: true, valueName: 'key=value', describe: 'a Kafka setting: segment.bytes, retention.ms, num.partitions, group.initial.rebalance.delay.ms, socket.request.max.bytes, ...' },
   },
   details: 'Example: brook serve --data-dir /var/lib/brook --override num.partitions=3 --override retention.ms=86400000',
@@ -57,6 +59,9 @@ export const serveCommand: CommandSpec = {
     let port = flags.integer('port', 9092, 0, 65535);
     const listeners = flags.string('listeners');
     if (listeners !== undefined) ({ host, port } = parseListener(listeners));
+    if (flags.has('metrics-host') && !flags.has('metrics-port')) {
+      throw new UsageError('serve', '--metrics-host needs --metrics-port (the metrics endpoint is off without a port)');
+    }
     const config = flags.string('config');
     const overrides = [...(config === undefined ? [] : readProperties(config)), ...flags.list('override')];
     const running = await startServer({
@@ -66,6 +71,7 @@ export const serveCommand: CommandSpec = {
       advertisedHost: flags.string('advertised-host') ?? null,
       workers: flags.integer('workers', 0, 0, 64),
       overrides,
+      metrics: flags.has('metrics-port') ? { host: flags.string('metrics-host', host), port: flags.integer('metrics-port', 0, 0, 65535) } : null,
     });
     // Handlers first, then the line a supervisor may wait for before it signals.
     let failed = false;
@@ -81,6 +87,7 @@ export const serveCommand: CommandSpec = {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+    if (running.metrics !== null) print(`brook: metrics on ${running.metrics.url}`);
     print(`brook: serving ${running.broker.dataDir} on ${running.server.config.host}:${running.server.port} (advertised as ${running.server.config.advertisedHost}:${running.server.port})`);
     await stopped;
     print('brook: stopped cleanly');

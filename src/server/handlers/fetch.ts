@@ -1,5 +1,6 @@
 import type { Log } from '../../storage/log.js';
 import { waitForData, type FetchPosition } from '../../broker/fetcher.js';
+import { fetchChannel, publishFetch, storedRecordCount } from '../../metrics/channels.js';
 import { API_KEYS } from '../../protocol/api-table.js';
 import type { Decoded, ElementOf, Encodable } from '../../protocol/schema/schema-types.js';
 import { KAFKA, kafkaErrorCode } from '../kafka-errors.js';
@@ -98,6 +99,7 @@ function respond(context: RequestContext, request: FetchRequest): Array<ElementO
         if (slices.length === 0) return { ...base, errorCode: kafkaErrorCode(error) };
       }
       budget -= bytes;
+      if (fetchChannel.hasSubscribers) publishFetch(context.state.broker, topic.topic, partition.partition, storedRecordCount(slices), bytes);
       return { ...base, records: slices.length === 1 ? (slices[0] as Buffer) : slices };
     }),
   }));
