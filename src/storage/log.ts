@@ -50,6 +50,7 @@ import {
   type BatchMetadata,
 } from './producer-state.js';
 import { decideRetention, type RetentionReason } from './retention.js';
+import type { SegmentFacts } from './retention-report.js';
 import { LogSegment, type SegmentSettings, type SegmentState } from './segment.js';
 
 /**
@@ -266,6 +267,23 @@ export class Log extends EventEmitter {
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): number[] {
     return this.#segments.map((segment) => segment.baseOffset);
+  }
+
+  /**
+   * What the retention and roll rules look at, per segment, oldest first (read-only): sizes,
+   * largest timestamps and roll baselines, for explanations such as `brook topics describe`.
+   */
+  segmentSummaries(): SegmentFacts[] {
+    return this.#segments.map((segment) => ({
+      baseOffset: segment.baseOffset,
+      nextOffset: segment.nextOffset,
+      sizeBytes: segment.sizeBytes,
+      largestTimestampMs: segment.largestTimestamp(),
+      largestTimestampSource: segment.maxTimestamp >= 0 ? 'record' : 'file-mtime',
+      firstBatchTimestampMs: segment.snapshot().firstBatchTimestamp,
+      createdAtMs: segment.createdAtMs,
+      rollJitterMs: segment.rollJitterMs,
+    }));
   }
 
   get #active(): LogSegment {
