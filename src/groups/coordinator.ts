@@ -660,18 +660,20 @@ export class GroupCoordinator {
     return absentGroup(groupId, this.#store.fetch(groupId).length > 0 ? 'Empty' : 'Dead');
   }
 
-  /** `statesFilter` (ListGroups v4+) matches state names case-insensitively; empty keeps all. */
+  /**
+   * `statesFilter` (ListGroups v4+) matches state names case-insensitively; empty keeps all.
+   * Groups known only by committed offsets (e.g. after a restart) are listed as Empty, as Kafka does.
+   */
   listGroups(request: ListGroupsRequest = { statesFilter: [] }): ListGroupsResponse {
     if (this.#closed) return { ...outcome('COORDINATOR_NOT_AVAILABLE'), groups: [] };
     const states = new Set(request.statesFilter.map((state) => state.toLowerCase()));
-    const groups = [...this.#groups.values()]
-      .filter((group) => states.size === 0 || states.has(group.state.toLowerCase()))
-      .map((group) => ({
-        groupId: group.groupId,
-        protocolType: group.protocolType ?? '',
-        groupState: group.state,
-        groupType: 'classic' as const,
-      }));
+    const live = [...this.#groups.values()].map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state }));
+    const stored = (this.#store.groups?.() ?? [])
+      .filter((groupId) => !this.#groups.has(groupId) && this.#store.fetch(groupId).length > 0)
+      .map((groupId) => ({ groupId, protocolType: '', groupState: 'Empty' as const }));
+    const groups = [...live, ...stored]
+      .filter((group) => states.size === 0 || states.has(group.groupState.toLowerCase()))
+      .map((group) => ({ ...group, groupType: 'classic' as const }));
     return { ...outcome('NONE'), groups };
   }
 

@@ -12,6 +12,7 @@
  * - `fetch` returns committed partitions only; the coordinator answers -1 for the rest.
  *   Without `partitions` it returns every committed partition of the group.
  * - `deleteGroup` removes every offset of the group (tombstones, in the topic-backed store).
+ * - `groups`, when present, names every group with committed offsets (others may be included).
  */
 export interface OffsetCommitEntry {
   readonly topic: string;
@@ -40,4 +41,6 @@ export interface OffsetStore {
   commit(groupId: string, offsets: ReadonlyArray<OffsetCommitEntry>): Promise<void>;
   fetch(groupId: string, partitions?: ReadonlyArray<TopicPartitionRef>): CommittedOffset[];
   deleteGroup?(groupId: string): Promise<void>;
+  /** Ids of the groups that may hold committed offsets (ListGroups lists them as Empty). */
+  groups?(): string[];
 }
