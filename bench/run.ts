@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   broker: () => import('./broker.bench.js'),
   pool: () => import('./pool.bench.js'),
   wire: () => import('./wire.bench.js'),
+  tuning: () => import('./tuning.bench.js'),
 };
 
 async function main(): Promise<void> {
