@@ -48,7 +48,11 @@ export class KafkaConnection {
   readonly #requestTimeoutMs: number;
   readonly #pending = new Map<number, Pending>();
   #nextCorrelationId = 1;
-  #buffered: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet parsed, kept as chunks until a whole frame is here. */
+  #chunks: Buffer[] = [];
+  #chunkBytes = 0;
+  /** Bytes needed before the next frame can be parsed: its size field, then the whole frame. */
+  #neededBytes = 4;
   #closedError: Error | null = null;
 
   private constructor(socket: Socket, options: ConnectOptions) {
@@ -145,16 +149,21 @@ export class KafkaConnection {
   }
 
   #onData(chunk: Buffer): void {
-    this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
+    this.#chunks.push(chunk);
+    this.#chunkBytes += chunk.length;
+    // A large response (a fetch) arrives in many chunks: join them once, when the frame is whole,
+    // not on every chunk (which copied the growing buffer again each time: quadratic).
+    if (this.#chunkBytes < this.#neededBytes) return;
+    const buffered = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks, this.#chunkBytes);
     let at = 0;
-    while (this.#buffered.length - at >= 4) {
-      const size = this.#buffered.readInt32BE(at);
+    while (buffered.length - at >= 4) {
+      const size = buffered.readInt32BE(at);
       if (size < 4) {
         this.#socket.destroy(new EngineError('MALFORMED_FRAME', `the broker sent a response frame of size ${size}`));
         return;
       }
-      if (this.#buffered.length - at - 4 < size) break;
-      const body = this.#buffered.subarray(at + 4, at + 4 + size);
+      if (buffered.length - at - 4 < size) break;
+      const body = buffered.subarray(at + 4, at + 4 + size);
       at += 4 + size;
       const correlationId = body.readInt32BE(0);
       const pending = this.#pending.get(correlationId);
@@ -167,7 +176,10 @@ export class KafkaConnection {
         pending.reject(error as Error);
       }
     }
-    this.#buffered = at === this.#buffered.length ? Buffer.alloc(0) : Buffer.from(this.#buffered.subarray(at));
+    const rest = buffered.subarray(at);
+    this.#chunks = rest.length === 0 ? [] : [rest];
+    this.#chunkBytes = rest.length;
+    this.#neededBytes = rest.length >= 4 ? 4 + rest.readInt32BE(0) : 4;
   }
 }
 
