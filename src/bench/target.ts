@@ -1,0 +1,39 @@
+import type { BenchConfig } from './bench-options.js';
+
+/**
+ * What a bench run drives: the embedded broker (embedded-target.ts) or a broker at an address
+ * over the Kafka protocol (remote-target.ts). The workloads (produce-phase.ts, consume-phase.ts,
+ * e2e-phase.ts) are written once against these interfaces.
+ */
+export interface BenchProducer {
+  /**
+   * Send records with these values; resolves once every one is acknowledged (acks=0: once handed
+   * over). Passing the same array again reuses what was built for it, so a generator that cycles
+   * through prebuilt arrays allocates nothing per record.
+   */
+  send(values: ReadonlyArray<Buffer>): Promise<void>;
+  /** Send what is buffered (linger) and wait for every send in flight. */
+  flush(): Promise<void>;
+}
+
+export interface BenchConsumer {
+  /**
+   * One fetch: waits (long poll, ≤ 100 ms) for records, calls `visit` with each record's value,
+   * and returns how many records it saw.
+   */
+  poll(visit: ((value: Uint8Array | null) => void) | null): Promise<number>;
+  /** Value bytes seen so far. */
+  readonly valueBytes: number;
+  close(): Promise<void>;
+}
+
+export interface BenchTarget {
+  /** "embedded" or "broker at host:port". */
+  readonly description: string;
+  createTopic(topic: string, partitions: number, config: Readonly<Record<string, string>>): Promise<void>;
+  deleteTopic(topic: string): Promise<void>;
+  producer(topic: string, config: BenchConfig): BenchProducer;
+  /** A consumer of every partition, from the start of the log or from its current end. */
+  consumer(topic: string, partitions: number, from: 'earliest' | 'latest'): Promise<BenchConsumer>;
+  close(): Promise<void>;
+}
