@@ -99,7 +99,7 @@ const SCRIPT = `
   }
   // series: [{ name, color, points: [[x, y], ...] }]; xTicks: [{ value, label }] or null (linear).
   function chart(svg, series, options) {
-    var width = 760, height = 340, left = 70, right = 20, top = 20, bottom = 50;
+    var width = 760, height = 340, left = 70, right = 36, top = 20, bottom = 50;
     svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
     svg.setAttribute('width', width);
     svg.setAttribute('height', height);
