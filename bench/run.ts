@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   pool: () => import('./pool.bench.js'),
   wire: () => import('./wire.bench.js'),
   tuning: () => import('./tuning.bench.js'),
+  metrics: () => import('./metrics.bench.js'),
 };
 
 async function main(): Promise<void> {
