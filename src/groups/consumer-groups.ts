@@ -182,9 +182,11 @@ export class GroupConsumer {
       sessionTimeoutMs: this.#options['session.timeout.ms'] ?? 45_000,
       rebalanceTimeoutMs: this.#options['max.poll.interval.ms'] ?? 300_000,
       heartbeatIntervalMs: this.#options['heartbeat.interval.ms'] ?? 3000,
-      onRevoke: async () => {
+      onRevoke: async (revoked) => {
         await this.commit();
-        this.#consumer.assign([]);
+        // Eager: everything; cooperative: only what moves to another member.
+        const gone = new Set(flatten(revoked).map(({ topic, partition }) => `${topic}\u0000${partition}`));
+        this.#consumer.assign(this.#consumer.assignment().filter(({ topic, partition }) => !gone.has(`${topic}\u0000${partition}`)));
       },
       onAssign: (partitions) => this.#consumer.assign(flatten(partitions)),
     });

@@ -9,7 +9,15 @@ import type { GroupCoordinator } from './coordinator.js';
  * The client half of Kafka's classic group protocol for an embedded consumer: JoinGroup (with the
  * MEMBER_ID_REQUIRED round trip), the leader's assignment with a Kafka assignor, SyncGroup, then
  * heartbeats every heartbeat.interval.ms. A heartbeat answered REBALANCE_IN_PROGRESS (or a stale
- * generation) starts a rejoin; the consumer is told to revoke before and to assign after.
+ * generation) starts a rejoin.
+ *
+ * Two rebalance protocols, as Kafka's consumer has them (KIP-429):
+ * - eager (range, roundrobin, sticky): everything owned is revoked (committed, dropped) before
+ *   rejoining, and the new assignment is taken whole after SyncGroup;
+ * - cooperative (when every configured assignor is cooperative-sticky): the member keeps reading
+ *   what it owns while the group rebalances, and after SyncGroup revokes only the partitions that
+ *   are no longer its own; if it revoked any, it joins again at once, so the leader can hand them
+ *   to their new owners (the assignor withholds a partition until its old owner has let it go).
  *
  * It builds exactly the request objects a network client's requests decode to, and calls the
  * coordinator's public methods: there is no private path.
@@ -35,10 +43,13 @@ export interface GroupMemberOptions {
 const SUBSCRIPTION_VERSION = 1;
 const ASSIGNMENT_VERSION = 1;
 const REJOINS_MAX = 50;
+/** Assignors that support the cooperative protocol (Kafka: RebalanceProtocol.COOPERATIVE). */
+const COOPERATIVE_ASSIGNORS = new Set(['cooperative-sticky']);
 
 export class GroupMember {
   readonly #options: GroupMemberOptions;
   readonly #assignors: readonly string[];
+  readonly #cooperative: boolean;
   #memberId = '';
   #generationId = -1;
   #owned: TopicPartitions[] = [];
@@ -49,6 +60,7 @@ export class GroupMember {
   constructor(options: GroupMemberOptions) {
     this.#options = options;
     this.#assignors = options.assignors ?? ['range'];
+    this.#cooperative = this.#assignors.length > 0 && this.#assignors.every((name) => COOPERATIVE_ASSIGNORS.has(name));
     for (const name of this.#assignors) {
       if (assignorFor(name) === undefined) {
         throw new EngineError('CONFIG_INVALID', `partition.assignment.strategy "${name}" is unknown: use range, roundrobin, sticky or cooperative-sticky`);
@@ -62,6 +74,11 @@ export class GroupMember {
 
   get generationId(): number {
     return this.#generationId;
+  }
+
+  /** True when this member rebalances cooperatively (it keeps its partitions while the group rebalances). */
+  get cooperative(): boolean {
+    return this.#cooperative;
   }
 
   /** After leave(): join again as a new member. */
@@ -86,7 +103,7 @@ export class GroupMember {
 
   async #joinLoop(): Promise<void> {
     this.#heartbeat?.cancel();
-    if (this.#owned.length > 0) {
+    if (this.#owned.length > 0 && !this.#cooperative) {
       // Eager protocol: give everything up before rejoining, committing first.
       const revoked = this.#owned;
       this.#owned = [];
@@ -140,8 +157,13 @@ export class GroupMember {
       if (synced.errorCode === 'UNKNOWN_MEMBER_ID') this.#memberId = '';
       if (synced.errorCode !== 'NONE') continue;
       const assignment = synced.assignment.length === 0 ? [] : decodeAssignment(synced.assignment).assignedPartitions;
-      this.#owned = assignment.map((entry) => ({ topic: entry.topic, partitions: [...entry.partitions] }));
+      const assigned = assignment.map((entry) => ({ topic: entry.topic, partitions: [...entry.partitions] }));
+      // Cooperative: what was owned and is not assigned any more goes now (eager revoked it all already).
+      const revoked = minus(this.#owned, assigned);
+      this.#owned = assigned;
+      if (revoked.length > 0) await this.#options.onRevoke(revoked);
       this.#options.onAssign(this.#owned, this.#generationId);
+      if (revoked.length > 0 && !this.#stopped) continue; // KIP-429: rejoin so the revoked partitions move
       this.#scheduleHeartbeat();
       return;
     }
@@ -229,4 +251,17 @@ export class GroupMember {
       });
     }
   }
+}
+
+/** Partitions in `owned` that are not in `assigned`, grouped by topic (empty topics left out). */
+function minus(owned: ReadonlyArray<TopicPartitions>, assigned: ReadonlyArray<TopicPartitions>): TopicPartitions[] {
+  const kept = new Map<string, Set<number>>();
+  for (const entry of assigned) kept.set(entry.topic, new Set(entry.partitions));
+  const revoked: TopicPartitions[] = [];
+  for (const entry of owned) {
+    const keep = kept.get(entry.topic);
+    const gone = entry.partitions.filter((partition) => keep === undefined || !keep.has(partition));
+    if (gone.length > 0) revoked.push({ topic: entry.topic, partitions: gone });
+  }
+  return revoked;
 }

@@ -219,3 +219,86 @@ describe('Consumer groups', () => {
     expect(after.sort()).toEqual(['order-0', 'order-1', 'order-2', 'order-3']);
   });
 });
+
+describe('Rebalance protocols', () => {
+  function strategyMember(groups: ConsumerGroups, strategy: string): GroupConsumer {
+    return groups.consumer({
+      groupId: 'billing',
+      'auto.offset.reset': 'earliest',
+      'fetch.max.wait.ms': 0,
+      'session.timeout.ms': SESSION_TIMEOUT_MS,
+      'heartbeat.interval.ms': HEARTBEAT_MS,
+      'enable.auto.commit': false,
+      'partition.assignment.strategy': [strategy],
+    });
+  }
+
+  /**
+   * Step the clock until `promise` settles, recording what `watched` holds each time it sends a
+   * JoinGroup (the moment eager and cooperative members differ: eager ones have revoked
+   * everything by then) and sampling both members' partitions at every step.
+   */
+  async function watch(
+    clock: ManualClock,
+    groups: ConsumerGroups,
+    promise: Promise<unknown>,
+    watched: GroupConsumer,
+    members: GroupConsumer[],
+  ): Promise<{ atRejoin: number[][]; samples: number[][][] }> {
+    const coordinator = groups.coordinator;
+    const original = coordinator.joinGroup.bind(coordinator);
+    const atRejoin: number[][] = [];
+    coordinator.joinGroup = (request) => {
+      if (request.memberId !== '' && request.memberId === watched.memberId) atRejoin.push(partitionsOf(watched));
+      return original(request);
+    };
+    const samples: number[][][] = [];
+    let done = false;
+    void promise.finally(() => (done = true));
+    for (let step = 0; step < 60 && !(done && step > 10); step++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      samples.push(members.map(partitionsOf));
+      clock.advance(HEARTBEAT_MS / 3);
+    }
+    await promise;
+    coordinator.joinGroup = original;
+    return { atRejoin, samples };
+  }
+
+  test('with cooperative-sticky a member keeps reading its partitions while another joins, and gives up only the one that moves', async () => {
+    const { clock, broker, groups } = await setup(3);
+    await produce(broker, 30);
+    const first = strategyMember(groups, 'cooperative-sticky');
+    await settle(clock, first.subscribe({ topics: ['orders'] }));
+    expect(partitionsOf(first)).toEqual([0, 1, 2]);
+    const second = strategyMember(groups, 'cooperative-sticky');
+    const { atRejoin, samples } = await watch(clock, groups, second.subscribe({ topics: ['orders'] }), first, [first, second]);
+    // It rejoined holding everything, then (after giving one partition up) once more holding two.
+    expect(atRejoin).toEqual([[0, 1, 2], expect.any(Array)]);
+    expect(atRejoin[1]!.length).toBe(2);
+    // Never a partition owned twice.
+    for (const [ownedByFirst, ownedBySecond] of samples) {
+      expect(ownedByFirst!.filter((partition) => ownedBySecond!.includes(partition))).toEqual([]);
+    }
+    const firstAfter = partitionsOf(first);
+    const secondAfter = partitionsOf(second);
+    expect(firstAfter).toEqual(atRejoin[1]);
+    expect(secondAfter.length).toBe(1);
+    expect([...firstAfter, ...secondAfter].sort()).toEqual([0, 1, 2]);
+    // Nothing skipped or read twice across the handover.
+    const seen: string[] = [];
+    await drain(first, seen);
+    await drain(second, seen);
+    expect(seen.sort()).toEqual(Array.from({ length: 30 }, (_, index) => `order-${index}`).sort());
+  });
+
+  test('with an eager assignor (range) a member gives up everything before it rejoins', async () => {
+    const { clock, groups } = await setup(3);
+    const first = strategyMember(groups, 'range');
+    await settle(clock, first.subscribe({ topics: ['orders'] }));
+    const second = strategyMember(groups, 'range');
+    const { atRejoin } = await watch(clock, groups, second.subscribe({ topics: ['orders'] }), first, [first, second]);
+    expect(atRejoin).toEqual([[]]);
+    expect([...partitionsOf(first), ...partitionsOf(second)].sort()).toEqual([0, 1, 2]);
+  });
+});
