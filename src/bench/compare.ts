@@ -5,7 +5,7 @@ import { formatTable, METRICS } from './summary.js';
 
 /**
  * `--compare A B`: two configurations, each the base flags with its own key=value overrides, run
- * alternately (A B A B …, --rounds times) so that drift of the machine (page cache, other jobs,
+ * alternately (A B, B A, A B …, --rounds times) so that drift of the machine (page cache, other jobs,
  * thermal state) hits both alike. Each metric is summarised by its median per side and the
  * ratio B/A.
  */
@@ -75,7 +75,8 @@ export async function runCompare(
   const runsA: BenchResult[] = [];
   const runsB: BenchResult[] = [];
   for (let round = 1; round <= rounds; round++) {
-    for (const side of sides) {
+    // A B, then B A, …: neither side always runs first (JIT warm-up, heap and page cache).
+    for (const side of round % 2 === 1 ? sides : [b, a]) {
       const result = await runOne(side.config, `round ${round}/${rounds} ${side.name}: `);
       (side === a ? runsA : runsB).push(result);
       afterRun(side, round, result);

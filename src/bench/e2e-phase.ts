@@ -53,8 +53,9 @@ export async function runEndToEnd(
     }
   };
   let sendingDoneMs = Number.POSITIVE_INFINITY;
+  let sendFailed = false;
   const consuming = (async () => {
-    while (received < total && performance.now() - sendingDoneMs < DRAIN_TIMEOUT_MS) {
+    while (!sendFailed && received < total && performance.now() - sendingDoneMs < DRAIN_TIMEOUT_MS) {
       receiptMs = -1;
       await consumer.poll(visit);
       if (receiptMs >= 0) lastReceiptMs = receiptMs;
@@ -72,6 +73,12 @@ export async function runEndToEnd(
       valuesFor: (first, count) => sequencedValues(pool, config.recordBytes, first, count),
       onAck: null,
     });
+  } catch (error) {
+    // Stop the consumer too, so the failure ends the run instead of waiting out the drain.
+    sendFailed = true;
+    await consuming.catch(() => undefined);
+    await consumer.close();
+    throw error;
   } finally {
     sendingDoneMs = performance.now();
   }

@@ -65,6 +65,8 @@ export class PhaseMonitor {
     this.#lastSampleMs = atMs;
     this.#timeline = new ThroughputTimeline(atMs, TIMELINE_INTERVAL_MS);
     this.#timer = setInterval(() => this.sample(), SAMPLE_INTERVAL_MS);
+    // Progress sampling never keeps the process alive: a run that fails still exits.
+    this.#timer.unref();
   }
 
   /** Seconds since start. */

@@ -1,3 +1,4 @@
+import { EngineError } from '../core/errors.js';
 import { MiB } from '../core/units.js';
 import { EARLIEST, LATEST, RemoteBroker, type RemotePartitionData } from '../client/remote-broker.js';
 import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from '../records/batch-layout.js';
@@ -253,6 +254,10 @@ class RemoteConsumer implements BenchConsumer {
     let next = from;
     while (bytes.length - at >= RECORD_BATCH_OVERHEAD) {
       const end = at + LOG_OVERHEAD + bytes.readInt32BE(at + BATCH_LENGTH_OFFSET);
+      // A length too small for a batch header is not a batch: stop (the decode reports it).
+      if (end - at < RECORD_BATCH_OVERHEAD) {
+        throw new EngineError('BAD_BATCH_LENGTH', `the broker sent a batch at byte ${at} of a fetch with length ${end - at - LOG_OVERHEAD}; is it a Kafka broker?`);
+      }
       if (end > bytes.length) break;
       next = readInt64(bytes, at) + bytes.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET) + 1;
       at = end;
