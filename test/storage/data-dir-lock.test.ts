@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
@@ -39,13 +39,24 @@ describe('data directory lock', () => {
     expect(existsSync(join(dir.path, '.lock'))).toBe(false);
   });
 
-  it('lets one process open the same directory twice and keeps the lock until the last close', async () => {
+  it('refuses a second Broker on the same directory in one process, however the path is written', async () => {
     dir = makeTempDir();
     const first = await Broker.open({ dataDir: dir.path, scheduleTasks: false });
-    const second = await Broker.open({ dataDir: dir.path, scheduleTasks: false });
-    await first.close();
+    const error = await Broker.open({ dataDir: `${dir.path}/./`, scheduleTasks: false }).catch((caught: unknown) => caught);
+    expect((error as EngineError).code).toBe('DATA_DIR_LOCKED');
+    expect((error as EngineError).message).toContain('already open in this process');
     expect(existsSync(join(dir.path, '.lock'))).toBe(true);
-    await second.close();
+    await first.close();
     expect(existsSync(join(dir.path, '.lock'))).toBe(false);
+    const again = await Broker.open({ dataDir: dir.path, scheduleTasks: false });
+    await again.close();
+  });
+
+  it('takes over a lock file whose pid no process has', async () => {
+    dir = makeTempDir();
+    writeFileSync(join(dir.path, '.lock'), '2147483646\n');
+    const broker = await Broker.open({ dataDir: dir.path, scheduleTasks: false });
+    expect(Number(readFileSync(join(dir.path, '.lock'), 'utf8'))).toBe(process.pid);
+    await broker.close();
   });
 });
