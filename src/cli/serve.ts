@@ -81,7 +81,7 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const split = splitOverrides(options.overrides);
   const broker = await Broker.open({ dataDir: options.dataDir, workers: options.workers, config: split.log as LogConfigInput & { 'num.partitions'?: string } });
-  let groups: ConsumerGroups;
+  let groups: ConsumerGroups | null = null;
   let server: BrokerServer;
   try {
     groups = await ConsumerGroups.shared(broker, { coordinator: split.groups as GroupCoordinatorConfigInput });
@@ -93,15 +93,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     };
     server = await broker.listen({ ...listen, groups });
   } catch (error) {
+    // e.g. the port is taken: release the coordinator (its timers) and the data directory.
+    groups?.close();
     await broker.close();
     throw error;
   }
+  const served = groups;
   let metrics: { server: MetricsServer; close(): void } | null = null;
   try {
-    if (options.metrics != null) metrics = await startMetrics(broker, groups, options.metrics);
+    if (options.metrics != null) metrics = await startMetrics(broker, served, options.metrics);
   } catch (error) {
     await server.close();
-    groups.close();
+    served.close();
     await broker.close();
     throw error;
   }
@@ -109,7 +112,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     broker,
     server,
-    groups,
+    groups: served,
     metrics: metrics?.server ?? null,
     stop: () =>
       (stopping ??= (async () => {
@@ -118,7 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           metrics.close();
         }
         const serverClosed = server.close(); // stop accepting, wake long polls
-        groups.close(); // answers held JoinGroup/SyncGroup requests (COORDINATOR_NOT_AVAILABLE)
+        served.close(); // answers held JoinGroup/SyncGroup requests (COORDINATOR_NOT_AVAILABLE)
         await serverClosed;
         await broker.close();
       })()),

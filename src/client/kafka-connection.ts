@@ -44,6 +44,7 @@ export function parseAddress(address: string): { host: string; port: number } {
 
 export class KafkaConnection {
   readonly #socket: Socket;
+  readonly #address: string;
   readonly #clientId: string;
   readonly #requestTimeoutMs: number;
   readonly #pending = new Map<number, Pending>();
@@ -57,12 +58,13 @@ export class KafkaConnection {
 
   private constructor(socket: Socket, options: ConnectOptions) {
     this.#socket = socket;
+    this.#address = `${options.host}:${options.port}`;
     this.#clientId = options.clientId ?? 'brook-cli';
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error) => this.#fail(error));
-    socket.on('close', () => this.#fail(new EngineError('STORAGE_ERROR', 'the broker closed the connection')));
+    socket.on('close', () => this.#fail(new EngineError('NETWORK_ERROR', 'the broker closed the connection')));
   }
 
   static connect(options: ConnectOptions): Promise<KafkaConnection> {
@@ -70,11 +72,11 @@ export class KafkaConnection {
       const socket = connect({ host: options.host, port: options.port });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new EngineError('STORAGE_ERROR', `no broker answered at ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms; is brook serve running there?`));
+        reject(new EngineError('NETWORK_ERROR', `no broker answered at ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms; is brook serve running there?`));
       }, options.connectTimeoutMs ?? 10_000);
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new EngineError('STORAGE_ERROR', `cannot connect to ${options.host}:${options.port} (${error.code ?? error.message}); is a broker running there?`, { cause: error }));
+        reject(new EngineError('NETWORK_ERROR', `cannot connect to ${options.host}:${options.port} (${error.code ?? error.message}); is a broker running there?`, { cause: error }));
       });
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -116,7 +118,7 @@ export class KafkaConnection {
     return new Promise<Decoded<Res>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(correlationId);
-        reject(new EngineError('STORAGE_ERROR', `${apiEntry(apiKey)?.name ?? `API ${apiKey}`} request got no response within ${this.#requestTimeoutMs} ms`));
+        reject(new EngineError('NETWORK_ERROR', `${apiEntry(apiKey)?.name ?? `API ${apiKey}`} request got no response from ${this.#address} within ${this.#requestTimeoutMs} ms; is it a Kafka broker (brook serve) and is it running?`));
       }, this.#requestTimeoutMs);
       this.#pending.set(correlationId, { apiKey, version, response: names[1], resolve: resolve as (body: unknown) => void, reject, timer });
       this.#write(chunks);
@@ -158,8 +160,10 @@ export class KafkaConnection {
     let at = 0;
     while (buffered.length - at >= 4) {
       const size = buffered.readInt32BE(at);
-      if (size < 4) {
-        this.#socket.destroy(new EngineError('MALFORMED_FRAME', `the broker sent a response frame of size ${size}`));
+      if (size < 4 || size > RESPONSE_BYTES_MAX) {
+        this.#socket.destroy(
+          new EngineError('MALFORMED_FRAME', `the peer sent a response frame of size ${size}, which is not Kafka's; is ${this.#address} a Kafka broker?`),
+        );
         return;
       }
       if (buffered.length - at - 4 < size) break;
@@ -184,6 +188,8 @@ export class KafkaConnection {
 }
 
 const API_VERSIONS_KEY = 18;
+/** Larger response frames are refused (a fetch is bounded by its maxBytes, far below this). */
+const RESPONSE_BYTES_MAX = 512 * 1024 * 1024;
 
 function decodeBody(pending: Pending, rest: Buffer): unknown {
   const reader = new WireReader(rest);

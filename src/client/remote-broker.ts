@@ -39,7 +39,7 @@ export class KafkaResponseError extends EngineError {
   readonly kafkaCode: number;
   constructor(what: string, kafkaCode: number, message?: string | null) {
     const name = KAFKA_ERROR_NAMES[kafkaCode] ?? `error ${kafkaCode}`;
-    super('STORAGE_ERROR', `${what}: the broker answered ${name} (${kafkaCode})${message ? `: ${message}` : ''}`);
+    super('BROKER_ERROR', `${what}: the broker answered ${name} (${kafkaCode})${message ? `: ${message}` : ''}`);
     this.kafkaCode = kafkaCode;
   }
 }

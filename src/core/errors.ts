@@ -57,6 +57,9 @@ export const ERROR_CODES = [
   'FRAME_TOO_LARGE', // a size field over socket.request.max.bytes, refused before allocating
   'UNSUPPORTED_API', // an API key or version Brook does not serve
   'VALUE_OUT_OF_RANGE', // encode: a value that does not fit its wire type
+  // Kafka client (CLI and bench against a running broker).
+  'NETWORK_ERROR', // the broker could not be reached, closed the connection, or did not answer in time
+  'BROKER_ERROR', // the broker answered with a Kafka error code
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess, stopAllProcesses, type ProcessResult, type RunOptions } from '../server/clients/client-process.js';
+import { runProcess, stopAllProcesses, track, type ProcessResult, type RunOptions } from '../server/clients/client-process.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -42,6 +42,7 @@ export interface ServeProcess {
 /** Start `brook serve --port 0 <args…>` and wait until it says where it listens. */
 export async function brookServe(args: ReadonlyArray<string>, timeoutMs = 20_000): Promise<ServeProcess> {
   const child = spawn(process.execPath, [BROOK_BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child); // stopAllProcesses() kills it if the test does not stop it
   const output: string[] = [];
   let port = 0;
   const onText = (chunk: Buffer): void => {
@@ -55,7 +56,7 @@ export async function brookServe(args: ReadonlyArray<string>, timeoutMs = 20_000
   child.stdout.on('data', onText);
   child.stderr.on('data', onText);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor(
+  const started = waitFor(
     () => `brook serve to start listening (output so far: ${output.join(' | ')})`,
     () => {
       if (child.exitCode !== null) throw new Error(`brook serve exited with ${child.exitCode}: ${output.join('\n')}`);
@@ -64,6 +65,10 @@ export async function brookServe(args: ReadonlyArray<string>, timeoutMs = 20_000
     timeoutMs,
     20,
   );
+  await started.catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   return {
     child,
     port,

@@ -344,7 +344,7 @@ export const consumeCommand: CommandSpec = {
   flags: {
     ...TARGET_FLAGS,
     'from-beginning': { type: 'boolean', describe: 'start at the log start when there is no committed offset (default: only new records)' },
-    group: { type: 'string', valueName: 'id', describe: 'consume as this consumer group: start at its committed offsets, commit what was printed' },
+    group: { type: 'string', valueName: 'id', describe: 'start at this group\'s committed offsets and commit what was printed. On a data dir the consumer joins the group; against a broker it reads and commits as a simple consumer (no membership: it reads every partition, and its commit is refused while the group has live members)' },
     partition: { type: 'string', valueName: 'n', describe: 'read only this partition', defaultText: 'all' },
     offset: { type: 'string', valueName: 'n', describe: 'start at this offset (needs --partition)' },
     'max-messages': { type: 'string', valueName: 'n', describe: 'stop after printing n records' },

@@ -90,7 +90,7 @@ export const serveCommand: CommandSpec = {
     if (running.metrics !== null) print(`brook: metrics on ${running.metrics.url}`);
     print(`brook: serving ${running.broker.dataDir} on ${running.server.config.host}:${running.server.port} (advertised as ${running.server.config.advertisedHost}:${running.server.port})`);
     await stopped;
-    print('brook: stopped cleanly');
+    print(failed ? 'brook: stopped, but the shutdown failed (see above); the next start recovers the logs' : 'brook: stopped cleanly');
     return failed ? 1 : 0;
   },
 };

@@ -28,7 +28,7 @@ export interface RunOptions {
 
 const running = new Set<ChildProcess>();
 
-function track(child: ChildProcess): void {
+export function track(child: ChildProcess): void {
   running.add(child);
   child.once('exit', () => running.delete(child));
   child.once('error', () => running.delete(child));
