@@ -168,6 +168,43 @@ describe('explainRetention', () => {
       for (const [index, segment] of report.segments.entries()) {
         expect(segment.status, `round ${round} segment ${index}`).toBe(index < report.eligibleCount ? 'eligible' : 'kept');
         expect(segment.explanation.length).toBeGreaterThan(0);
+        // Each reason checked against the segment's own facts, independently of decideRetention.
+        const own = list[index]!;
+        const settings = facts.config;
+        const deletes = settings['cleanup.policy'].includes('delete');
+        const ageMs = NOW_MS - own.largestTimestampMs;
+        const why = `round ${round} segment ${index}: ${segment.reason}`;
+        switch (segment.reason) {
+          case 'retention.ms':
+            expect(deletes && settings['retention.ms'] >= 0 && ageMs > settings['retention.ms'], why).toBe(true);
+            break;
+          case 'retention.bytes':
+            expect(deletes && settings['retention.bytes'] >= 0, why).toBe(true);
+            break;
+          case 'log-start-offset':
+            expect(own.nextOffset <= facts.logStartOffset, why).toBe(true);
+            break;
+          case 'within-retention.ms':
+            expect(ageMs >= 0 && ageMs <= settings['retention.ms'], why).toBe(true);
+            break;
+          case 'future-timestamp':
+            expect(own.largestTimestampMs > NOW_MS, why).toBe(true);
+            break;
+          case 'empty-active-segment':
+            expect(index === list.length - 1 && own.sizeBytes === 0, why).toBe(true);
+            break;
+          case 'above-high-watermark':
+            expect((list[index + 1]?.baseOffset ?? logEnd) > facts.highWatermark, why).toBe(true);
+            break;
+          case 'compact-only':
+            expect(deletes, why).toBe(false);
+            break;
+          case 'retention-disabled':
+            expect(settings['retention.ms'] < 0, why).toBe(true);
+            break;
+          default:
+            break;
+        }
       }
     }
   });
