@@ -87,11 +87,11 @@ describe('brook bench', () => {
     expect(parsed.segments).toBe(3);
   });
 
-  it('--compare runs A and B alternately and prints medians and B/A ratios', async () => {
+  it('--compare runs A and B alternately (A B, then B A) and prints medians and B/A ratios', async () => {
     const result = await brook(['bench', '--records', '20000', '--compare', 'batch-size=100', 'batch-size=1000,segment.bytes=200000', '--rounds', '2'], { timeoutMs: TIMEOUT_MS });
     expect(result.code).toBe(0);
     const rounds = result.out.split('\n').filter((line) => /^round \d\/2 [AB]:/.test(line)).map((line) => line.slice(0, 12));
-    expect(rounds).toEqual(['round 1/2 A:', 'round 1/2 B:', 'round 2/2 A:', 'round 2/2 B:']);
+    expect(rounds).toEqual(['round 1/2 A:', 'round 1/2 B:', 'round 2/2 B:', 'round 2/2 A:']);
     expect(result.out).toContain('A: batch-size=100');
     expect(result.out).toContain('B: batch-size=1000 segment.bytes=200000');
     const row = (label: string): string[] => result.out.split('\n').find((line) => line.startsWith(`${label} `))!.trim().split(/\s{2,}/);
