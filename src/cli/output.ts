@@ -17,20 +17,23 @@ function isNumeric(cell: Cell): boolean {
 }
 
 export function formatTable(headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<Cell>>): string[] {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => cellText(row[column] ?? null).length)));
   // A column is right-aligned when it holds numbers and nothing else (missing values aside).
   const right = headers.map(
     (_header, column) =>
       rows.some((row) => isNumeric(row[column] ?? null)) && rows.every((row) => isNumeric(row[column] ?? null) || (row[column] ?? null) === null),
   );
-  const line = (cells: ReadonlyArray<string>, numeric: ReadonlyArray<boolean>): string =>
-    cells
-      .map((text, column) => (numeric[column] === true ? text.padStart(widths[column]!) : text.padEnd(widths[column]!)))
+  return alignRows([headers, ...rows.map((row) => headers.map((_header, column) => cellText(row[column] ?? null)))], right);
+}
+
+/** Rows of text cells padded to their columns' widths (right-aligned where asked), two spaces apart. */
+export function alignRows(rows: ReadonlyArray<ReadonlyArray<string>>, rightAligned: ReadonlyArray<boolean>): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, column) => (widths[column] = Math.max(widths[column] ?? 0, cell.length)));
+  return rows.map((row) =>
+    row
+      .map((text, column) => (rightAligned[column] === true ? text.padStart(widths[column]!) : text.padEnd(widths[column]!)))
       .join(GAP)
-      .trimEnd();
-  return [
-    line(headers, right),
-    ...rows.map((row) => line(headers.map((_header, column) => cellText(row[column] ?? null)), right)),
-  ];
+      .trimEnd(),
+  );
 }
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../../src/bench/result.js';
+import type { BenchResult } from '../../src/cli/bench/result.js';
 import { BROOK_BIN, brook, brookServe, stopAllProcesses, type ServeProcess } from '../helpers/cli-process.js';
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
 

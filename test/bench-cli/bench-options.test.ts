@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { applyOverrides, parseWarmup, resolveBenchConfig, type RawFlags } from '../../src/bench/bench-options.js';
+import { applyOverrides, parseWarmup, resolveBenchConfig, type RawFlags } from '../../src/cli/bench/bench-options.js';
 import { Flags, UsageError } from '../../src/cli/command.js';
 
 const resolve = (values: RawFlags) => resolveBenchConfig(new Flags('bench', values));

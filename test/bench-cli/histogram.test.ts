@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { HIGHEST_TRACKABLE, HISTOGRAM_PRECISION, LatencyHistogram } from '../../src/bench/histogram.js';
+import { HIGHEST_TRACKABLE, HISTOGRAM_PRECISION, LatencyHistogram } from '../../src/cli/bench/histogram.js';
 import { Prng } from '../helpers/prng.js';
 
 /** The oracle: nearest-rank percentile of a sorted array (the ⌈p/100 · n⌉-th smallest value). */

@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { resolveBenchConfig } from '../../src/bench/bench-options.js';
-import { compareMetrics, median, representative } from '../../src/bench/compare.js';
-import { LatencyHistogram } from '../../src/bench/histogram.js';
-import { renderReport, scriptJson } from '../../src/bench/html-report.js';
-import { latencyDistribution, percentileLadder, summariseLatency, type BenchResult } from '../../src/bench/result.js';
-import { formatTable, summaryTable } from '../../src/bench/summary.js';
+import { resolveBenchConfig } from '../../src/cli/bench/bench-options.js';
+import { compareMetrics, median, representative } from '../../src/cli/bench/compare.js';
+import { LatencyHistogram } from '../../src/cli/bench/histogram.js';
+import { renderReport, scriptJson } from '../../src/cli/bench/html-report.js';
+import { latencyDistribution, percentileLadder, summariseLatency, type BenchResult } from '../../src/cli/bench/result.js';
+import { formatTable, summaryTable } from '../../src/cli/bench/summary.js';
 import { Flags } from '../../src/cli/command.js';
 
 function result(recordsPerSec: number, latenciesUs: ReadonlyArray<number>, extra: Partial<BenchResult> = {}): BenchResult {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { RateSchedule } from '../../src/bench/rate.js';
-import { POINTS_MAX, ThroughputTimeline } from '../../src/bench/timeline.js';
-import { formatBar, formatProgress, LineProgress } from '../../src/bench/progress.js';
+import { RateSchedule } from '../../src/cli/bench/rate.js';
+import { POINTS_MAX, ThroughputTimeline } from '../../src/cli/bench/timeline.js';
+import { formatBar, formatProgress, LineProgress } from '../../src/cli/bench/progress.js';
 
 describe('RateSchedule', () => {
   test('record i is due at start + i / rate, and dueCount counts the records due by then', () => {

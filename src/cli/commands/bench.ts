@@ -1,19 +1,19 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { RUN_FLAGS, resolveBenchConfig, type RawFlags } from '../../bench/bench-options.js';
-import { compareSides, compareTable, representative, runCompare, type CompareOutcome } from '../../bench/compare.js';
-import { renderReport, type ReportData, type ReportSeries } from '../../bench/html-report.js';
-import { progressSink, type ProgressMode } from '../../bench/progress.js';
-import type { BenchResult } from '../../bench/result.js';
-import { runBench } from '../../bench/run-bench.js';
-import { describeRun, formatInteger, formatTable, METRICS, summaryTable } from '../../bench/summary.js';
+import { RUN_FLAGS, resolveBenchConfig, type RawFlags } from '../bench/bench-options.js';
+import { compareSides, compareTable, representative, runCompare, type CompareOutcome } from '../bench/compare.js';
+import { renderReport, type ReportData, type ReportSeries } from '../bench/html-report.js';
+import { progressSink, type ProgressMode } from '../bench/progress.js';
+import type { BenchResult } from '../bench/result.js';
+import { runBench } from '../bench/run-bench.js';
+import { describeRun, formatInteger, formatTable, METRICS, summaryTable } from '../bench/summary.js';
 import { UsageError, type CliIO, type CommandContext, type CommandSpec, type FlagSpec, type Flags } from '../command.js';
 
 /**
  * `brook bench`: produce, consume and end-to-end runs against the embedded broker or a broker at
  * an address, with a progress display, a summary table (or --json), a latency histogram and an
  * optional self-contained HTML report; --compare runs two configurations alternately.
- * The workloads and measurements live in src/bench/; this module maps flags and output.
+ * The workloads and measurements live in src/cli/bench/; this module maps flags and output.
  */
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   mode: { type: 'string', valueName: 'produce|consume|e2e', describe: 'produce: timed produce; consume: produce untimed, then time reading it all; e2e: a producer at --rate and a consumer, latency = receipt − scheduled send time', defaultText: 'produce' },

@@ -1,4 +1,4 @@
-import { assert } from '../core/assert.js';
+import { assert } from '../../core/assert.js';
 
 /**
  * A latency histogram in the manner of HdrHistogram (Gil Tene): values are integers (Brook's bench

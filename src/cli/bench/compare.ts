@@ -1,4 +1,4 @@
-import { Flags } from '../cli/command.js';
+import { Flags } from '../command.js';
 import { applyOverrides, describeOverrides, resolveBenchConfig, type BenchConfig, type RawFlags } from './bench-options.js';
 import type { BenchResult } from './result.js';
 import { formatTable, METRICS } from './summary.js';

@@ -1,7 +1,7 @@
-import { ConfigError } from '../core/errors.js';
-import { MiB } from '../core/units.js';
-import { resolveLogConfig, type LogConfigInput } from '../storage/config.js';
-import { Flags, UsageError } from '../cli/command.js';
+import { ConfigError } from '../../core/errors.js';
+import { MiB } from '../../core/units.js';
+import { resolveLogConfig, type LogConfigInput } from '../../storage/config.js';
+import { Flags, UsageError } from '../command.js';
 
 /**
  * `brook bench` settings: flags (or a `--compare` side's key=value overrides) → one validated

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { assert } from '../core/assert.js';
+import { assert } from '../../core/assert.js';
 import type { BenchPayload } from './bench-options.js';
 
 /**

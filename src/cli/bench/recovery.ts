@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Broker } from '../broker/broker.js';
-import { EngineError } from '../core/errors.js';
+import { Broker } from '../../broker/broker.js';
+import { EngineError } from '../../core/errors.js';
 import type { BenchConfig } from './bench-options.js';
 import type { CrashReport, CrashRequest } from './crash-messages.js';
 import { LatencyHistogram } from './histogram.js';
@@ -16,12 +16,12 @@ import type { RecoveryResult } from './result.js';
  * batch above the recovery point, rebuilding indexes, cutting torn tails.
  */
 
-/** The compiled child next to this module, or dist/src/bench/crash-child.js when run from src/. */
+/** The compiled child next to this module, or dist/src/cli/bench/crash-child.js when run from src/. */
 export function crashChildFilename(moduleUrl: string = import.meta.url): string {
   if (!moduleUrl.endsWith('.ts')) return fileURLToPath(new URL('./crash-child.js', moduleUrl));
   const here = fileURLToPath(moduleUrl);
-  const suffix = `${sep}src${sep}bench${sep}recovery.ts`;
-  return join(here.slice(0, -suffix.length), 'dist', 'src', 'bench', 'crash-child.js');
+  const suffix = `${sep}src${sep}cli${sep}bench${sep}recovery.ts`;
+  return join(here.slice(0, -suffix.length), 'dist', 'src', 'cli', 'bench', 'crash-child.js');
 }
 
 export interface CrashedRun {

@@ -1,4 +1,4 @@
-import { assert } from '../core/assert.js';
+import { assert } from '../../core/assert.js';
 import type { PhaseMonitor } from './monitor.js';
 import { yieldToEventLoop, YIELD_INTERVAL_MS } from './monitor.js';
 import type { RateSchedule } from './rate.js';

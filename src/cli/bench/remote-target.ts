@@ -1,10 +1,10 @@
-import { EngineError } from '../core/errors.js';
-import { MiB } from '../core/units.js';
-import { EARLIEST, LATEST, RemoteBroker, type RemotePartitionData } from '../client/remote-broker.js';
-import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from '../records/batch-layout.js';
-import { readInt64 } from '../records/int64.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../records/record-batch.js';
-import type { RecordInput } from '../records/record.js';
+import { EngineError } from '../../core/errors.js';
+import { MiB } from '../../core/units.js';
+import { EARLIEST, LATEST, RemoteBroker, type RemotePartitionData } from '../../client/remote-broker.js';
+import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from '../../records/batch-layout.js';
+import { readInt64 } from '../../records/int64.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../../records/record-batch.js';
+import type { RecordInput } from '../../records/record.js';
 import type { BenchConfig } from './bench-options.js';
 import type { BenchConsumer, BenchProducer, BenchTarget } from './target.js';
 

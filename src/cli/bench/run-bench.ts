@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { partitionDirectory } from '../storage/data-dir.js';
+import { partitionDirectory } from '../../storage/data-dir.js';
 import type { BenchConfig } from './bench-options.js';
 import { diskUsage, openFileCount, type DiskUsage } from './disk-usage.js';
 import { EmbeddedTarget } from './embedded-target.js';

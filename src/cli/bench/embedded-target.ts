@@ -1,6 +1,6 @@
-import { Broker } from '../broker/broker.js';
-import type { Consumer } from '../broker/consumer.js';
-import type { Producer, ProducerMessage } from '../broker/producer.js';
+import { Broker } from '../../broker/broker.js';
+import type { Consumer } from '../../broker/consumer.js';
+import type { Producer, ProducerMessage } from '../../broker/producer.js';
 import { batchBytesFor, type BenchConfig } from './bench-options.js';
 import type { BenchConsumer, BenchProducer, BenchTarget } from './target.js';
 

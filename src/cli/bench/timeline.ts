@@ -1,4 +1,4 @@
-import { assert } from '../core/assert.js';
+import { assert } from '../../core/assert.js';
 
 /**
  * Throughput over time: the cumulative record count sampled at (roughly) fixed intervals and

@@ -1,4 +1,4 @@
-import { assert } from '../core/assert.js';
+import { assert } from '../../core/assert.js';
 
 /**
  * Fixed-rate scheduling for open-loop load: record i is due at `startMs + i · 1000 / rate`,

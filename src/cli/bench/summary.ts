@@ -1,4 +1,5 @@
 import type { BenchResult } from './result.js';
+import { alignRows } from '../output.js';
 
 /**
  * The end-of-run summary as aligned text columns, and the list of metrics it shows (compare.ts
@@ -50,11 +51,7 @@ export const METRICS: ReadonlyArray<Metric> = [
 
 /** Rows of cells → text with every column padded to its widest cell (numbers right-aligned). */
 export function formatTable(rows: ReadonlyArray<ReadonlyArray<string>>, rightAligned: ReadonlyArray<boolean>): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, column) => (widths[column] = Math.max(widths[column] ?? 0, cell.length)));
-  return rows
-    .map((row) => row.map((cell, column) => (rightAligned[column] === true ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd())
-    .join('\n');
+  return alignRows(rows, rightAligned).join('\n');
 }
 
 /** One line naming the workload: mode, target and the settings that shape it. */
