@@ -112,8 +112,10 @@ export class KafkaConnection {
     for (const chunk of chunks) length += chunk.length;
     chunks[0]!.writeInt32BE(length - 4, 0);
     if (options.expectResponse === false) {
-      this.#write(chunks);
-      return Promise.resolve(null as unknown as Decoded<Res>);
+      // Nothing will answer: resolve once the socket can take more, so a stream of such requests
+      // (Produce with acks=0) is held back by the socket instead of queueing without bound.
+      const ready = this.#write(chunks);
+      return ready ? Promise.resolve(null as unknown as Decoded<Res>) : this.#drained().then(() => null as unknown as Decoded<Res>);
     }
     return new Promise<Decoded<Res>>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -125,11 +127,29 @@ export class KafkaConnection {
     });
   }
 
-  /** Stored record bytes travel by reference: the chunks go out in one writev. */
-  #write(chunks: ReadonlyArray<Buffer>): void {
+  /** Stored record bytes travel by reference: the chunks go out in one writev. False: the socket's buffer is full. */
+  #write(chunks: ReadonlyArray<Buffer>): boolean {
     this.#socket.cork();
-    for (const chunk of chunks) this.#socket.write(chunk);
+    let ready = true;
+    for (const chunk of chunks) ready = this.#socket.write(chunk) && ready;
     process.nextTick(() => this.#socket.uncork());
+    return ready;
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#closedError !== null) return reject(this.#closedError);
+      const onDrain = (): void => {
+        this.#socket.off('close', onClose);
+        resolve();
+      };
+      const onClose = (): void => {
+        this.#socket.off('drain', onDrain);
+        reject(this.#closedError ?? new EngineError('NETWORK_ERROR', `the connection to ${this.#address} closed`));
+      };
+      this.#socket.once('drain', onDrain);
+      this.#socket.once('close', onClose);
+    });
   }
 
   close(): Promise<void> {

@@ -138,6 +138,11 @@ function dumpSegment(path: string, previousLastOffset: number, options: DumpOpti
 }
 
 function printRecords(source: FileSegmentSource, batch: ScannedBatch, print: (line: string) => void): void {
+  if (isCorrupt(batch)) {
+    // Its bytes cannot be trusted: decoding them would print damage as if it were data.
+    print('| records not decoded: the batch is corrupt (see above)');
+    return;
+  }
   try {
     const { records } = decodeRecordBatch(source.read(batch.position, batch.sizeBytes), 0, { crcChecked: true });
     for (const record of records) print(recordLine(record));
