@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Broker } from '../broker/broker.js';
 import { KafkaResponseError, RemoteBroker } from '../client/remote-broker.js';
-import { EngineError, type ErrorCode } from '../core/errors.js';
+import { ERROR_CODES, EngineError, type ErrorCode } from '../core/errors.js';
+import { kafkaErrorName, type KafkaErrorName } from '../protocol/kafka-error-codes.js';
 import { UsageError, type Flags, type FlagSpec } from './command.js';
 
 /**
@@ -50,23 +51,23 @@ export async function withTarget<T>(target: Target, handlers: TargetHandlers<T>,
   }
 }
 
-/** Kafka's error numbers a broker answers with, as Brook's codes (the message keeps Kafka's name). */
-const BROOK_CODES: Readonly<Record<number, ErrorCode>> = {
-  3: 'UNKNOWN_TOPIC_OR_PARTITION',
-  15: 'COORDINATOR_NOT_AVAILABLE',
-  17: 'INVALID_TOPIC',
-  25: 'UNKNOWN_MEMBER_ID',
-  27: 'REBALANCE_IN_PROGRESS',
-  36: 'TOPIC_EXISTS',
-  37: 'INVALID_PARTITIONS',
-  40: 'CONFIG_INVALID',
-  68: 'NON_EMPTY_GROUP',
-  69: 'GROUP_ID_NOT_FOUND',
+/** Kafka's errors whose Brook code has another name; the rest share Kafka's name. */
+const BROOK_NAME_OF: Readonly<Partial<Record<KafkaErrorName, ErrorCode>>> = {
+  INVALID_TOPIC_EXCEPTION: 'INVALID_TOPIC',
+  TOPIC_ALREADY_EXISTS: 'TOPIC_EXISTS',
+  INVALID_CONFIG: 'CONFIG_INVALID',
 };
+
+/** A Kafka error number a broker answered with, as Brook's code (the message keeps Kafka's name). */
+function brookCode(kafkaCode: number): ErrorCode | undefined {
+  const name = kafkaErrorName(kafkaCode);
+  if (name === null) return undefined;
+  return BROOK_NAME_OF[name] ?? ((ERROR_CODES as ReadonlyArray<string>).includes(name) ? (name as ErrorCode) : undefined);
+}
 
 function withBrookCode(error: unknown): unknown {
   if (!(error instanceof KafkaResponseError)) return error;
-  const code = BROOK_CODES[error.kafkaCode];
+  const code = brookCode(error.kafkaCode);
   return code === undefined ? error : new EngineError(code, error.message, { cause: error });
 }
 

@@ -1,5 +1,6 @@
 import { EngineError } from '../core/errors.js';
 import { API_KEYS } from '../protocol/api-table.js';
+import { kafkaErrorName } from '../protocol/kafka-error-codes.js';
 import type { Decoded } from '../protocol/schema/schema-types.js';
 import { KafkaConnection, parseAddress } from './kafka-connection.js';
 
@@ -9,36 +10,13 @@ import { KafkaConnection, parseAddress } from './kafka-connection.js';
  * partitions asked for). Versions are ones both Brook and Kafka 2.4+ serve. A non-zero error code
  * in a response becomes a KafkaResponseError naming Kafka's error.
  */
-const KAFKA_ERROR_NAMES: Readonly<Record<number, string>> = {
-  [-1]: 'UNKNOWN_SERVER_ERROR',
-  1: 'OFFSET_OUT_OF_RANGE',
-  2: 'CORRUPT_MESSAGE',
-  3: 'UNKNOWN_TOPIC_OR_PARTITION',
-  5: 'LEADER_NOT_AVAILABLE',
-  6: 'NOT_LEADER_OR_FOLLOWER',
-  7: 'REQUEST_TIMED_OUT',
-  10: 'MESSAGE_TOO_LARGE',
-  15: 'COORDINATOR_NOT_AVAILABLE',
-  16: 'NOT_COORDINATOR',
-  17: 'INVALID_TOPIC_EXCEPTION',
-  25: 'UNKNOWN_MEMBER_ID',
-  27: 'REBALANCE_IN_PROGRESS',
-  35: 'UNSUPPORTED_VERSION',
-  36: 'TOPIC_ALREADY_EXISTS',
-  37: 'INVALID_PARTITIONS',
-  40: 'INVALID_CONFIG',
-  42: 'INVALID_REQUEST',
-  56: 'KAFKA_STORAGE_ERROR',
-  69: 'GROUP_ID_NOT_FOUND',
-  76: 'UNSUPPORTED_COMPRESSION_TYPE',
-  87: 'INVALID_RECORD',
-};
+
 
 export class KafkaResponseError extends EngineError {
   override name = 'KafkaResponseError';
   readonly kafkaCode: number;
   constructor(what: string, kafkaCode: number, message?: string | null) {
-    const name = KAFKA_ERROR_NAMES[kafkaCode] ?? `error ${kafkaCode}`;
+    const name = kafkaErrorName(kafkaCode) ?? `error ${kafkaCode}`;
     super('BROKER_ERROR', `${what}: the broker answered ${name} (${kafkaCode})${message ? `: ${message}` : ''}`);
     this.kafkaCode = kafkaCode;
   }

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../core/errors.js';
+import { KAFKA } from '../protocol/kafka-error-codes.js';
 
 /**
  * The outcome codes the group coordinator answers with, and Kafka's numbers for them.
@@ -34,23 +35,9 @@ export type GroupErrorCode = (typeof GROUP_ERROR_CODES)[number];
 export type GroupResultCode = 'NONE' | GroupErrorCode;
 
 /** Kafka's int16 error codes (`org.apache.kafka.common.protocol.Errors`). */
-export const KAFKA_ERROR_CODES: Readonly<Record<GroupResultCode, number>> = Object.freeze({
-  NONE: 0,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  OFFSET_METADATA_TOO_LARGE: 12,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  ILLEGAL_GENERATION: 22,
-  INCONSISTENT_GROUP_PROTOCOL: 23,
-  INVALID_GROUP_ID: 24,
-  UNKNOWN_MEMBER_ID: 25,
-  INVALID_SESSION_TIMEOUT: 26,
-  REBALANCE_IN_PROGRESS: 27,
-  NON_EMPTY_GROUP: 68,
-  GROUP_ID_NOT_FOUND: 69,
-  MEMBER_ID_REQUIRED: 79,
-  GROUP_MAX_SIZE_REACHED: 81,
-  FENCED_INSTANCE_ID: 82,
-});
+export const KAFKA_ERROR_CODES: Readonly<Record<GroupResultCode, number>> = Object.freeze(
+  Object.fromEntries((['NONE', ...GROUP_ERROR_CODES] as const).map((name) => [name, KAFKA[name]])) as Record<GroupResultCode, number>,
+);
 
 export interface GroupOutcome {
   readonly errorCode: GroupResultCode;

@@ -1,38 +1,11 @@
 import { EngineError, type ErrorCode } from '../core/errors.js';
+import { KAFKA } from '../protocol/kafka-error-codes.js';
 
 /**
- * Kafka's int16 error codes (org.apache.kafka.common.protocol.Errors) for the outcomes Brook
- * answers with, and the mapping from Brook's EngineError codes to them.
+ * The mapping from Brook's EngineError codes to Kafka's int16 error codes (the table itself is
+ * protocol/kafka-error-codes.ts).
  */
-export const KAFKA = {
-  UNKNOWN_SERVER_ERROR: -1,
-  NONE: 0,
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_FETCH_SIZE: 4,
-  LEADER_NOT_AVAILABLE: 5,
-  REQUEST_TIMED_OUT: 7,
-  MESSAGE_TOO_LARGE: 10,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  INVALID_TOPIC_EXCEPTION: 17,
-  RECORD_LIST_TOO_LARGE: 18,
-  INVALID_REQUIRED_ACKS: 21,
-  UNSUPPORTED_VERSION: 35,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REPLICATION_FACTOR: 38,
-  INVALID_REPLICA_ASSIGNMENT: 39,
-  INVALID_CONFIG: 40,
-  INVALID_REQUEST: 42,
-  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
-  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
-  DUPLICATE_SEQUENCE_NUMBER: 46,
-  INVALID_PRODUCER_EPOCH: 47,
-  KAFKA_STORAGE_ERROR: 56,
-  UNSUPPORTED_COMPRESSION_TYPE: 76,
-  INVALID_RECORD: 87,
-} as const;
+export { KAFKA };
 
 const BY_ENGINE_CODE: Partial<Record<ErrorCode, number>> = {
   BATCH_TOO_SHORT: KAFKA.CORRUPT_MESSAGE,
