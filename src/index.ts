@@ -50,5 +50,5 @@ export { BrookMetrics, REQUEST_DURATION_BUCKETS_SECONDS } from './metrics/brook-
 export type { BrookMetricsOptions } from './metrics/brook-metrics.js';
 export { MetricsServer, METRICS_PATH } from './metrics/metrics-server.js';
 export type { MetricsServerOptions } from './metrics/metrics-server.js';
-export { PRODUCE_CHANNEL, FETCH_CHANNEL, REQUEST_CHANNEL } from './metrics/channels.js';
-export type { ProduceMessage, FetchMessage, RequestMessage } from './metrics/channels.js';
+export { PRODUCE_CHANNEL, FETCH_CHANNEL, REQUEST_CHANNEL } from './core/channels.js';
+export type { ProduceMessage, FetchMessage, RequestMessage } from './core/channels.js';

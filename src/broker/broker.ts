@@ -15,7 +15,8 @@ import { Log, type AppendResult, type Durability, type ReadResult } from '../sto
 import { ProducerIdAllocator } from '../storage/producer-ids.js';
 import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-metadata.js';
 import { WorkPool } from '../pool/pool.js';
-import { fetchChannel, produceChannel, publishFetch, publishProduce, storedRecordCount } from '../metrics/channels.js';
+import { fetchChannel, produceChannel, publishFetch, publishProduce } from '../core/channels.js';
+import { storedRecordCount } from '../records/stored-batches.js';
 import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
 import type { RecordInput } from '../records/record.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { EngineError, OffsetOutOfRangeError } from '../core/errors.js';
 import { decodeRecordBatch } from '../records/record-batch.js';
-import { fetchChannel, publishFetch } from '../metrics/channels.js';
+import { fetchChannel, publishFetch } from '../core/channels.js';
 import type { Record } from '../records/record.js';
 import type { Log } from '../storage/log.js';
 import { waitForData, type FetchPosition } from './fetcher.js';

@@ -10,7 +10,7 @@ import {
   type FetchMessage,
   type ProduceMessage,
   type RequestMessage,
-} from './channels.js';
+} from '../core/channels.js';
 
 /**
  * A broker's numbers as Prometheus metrics, kept by prom-client in a registry of their own (never

@@ -6,7 +6,7 @@ import { isFlexible, readRequestHeader, skipRequestHeaderTags, writeResponseHead
 import type { Encodable, MessageName } from '../protocol/schema/schema-types.js';
 import { WireReader } from '../protocol/wire/reader.js';
 import { WireWriter } from '../protocol/wire/writer.js';
-import { publishRequest, requestChannel } from '../metrics/channels.js';
+import { publishRequest, requestChannel } from '../core/channels.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { KAFKA } from './kafka-errors.js';

@@ -4,8 +4,8 @@ import { Broker } from '../../src/broker/broker.js';
 import { RemoteBroker } from '../../src/client/remote-broker.js';
 import { ConsumerGroups } from '../../src/groups/consumer-groups.js';
 import { BrookMetrics, FETCH_CHANNEL, PRODUCE_CHANNEL, REQUEST_CHANNEL } from '../../src/index.js';
-import type { FetchMessage, ProduceMessage, RequestMessage } from '../../src/metrics/channels.js';
-import { storedRecordCount } from '../../src/metrics/channels.js';
+import type { FetchMessage, ProduceMessage, RequestMessage } from '../../src/core/channels.js';
+import { storedRecordCount } from '../../src/records/stored-batches.js';
 import { encodeRecordBatch } from '../../src/records/record-batch.js';
 import { parseExposition, samplesOf, valueOf } from './exposition.js';
 

@@ -1,6 +1,7 @@
 import type { Log } from '../../storage/log.js';
 import { waitForData, type FetchPosition } from '../../broker/fetcher.js';
-import { fetchChannel, publishFetch, storedRecordCount } from '../../metrics/channels.js';
+import { fetchChannel, publishFetch } from '../../core/channels.js';
+import { storedRecordCount } from '../../records/stored-batches.js';
 import { API_KEYS } from '../../protocol/api-table.js';
 import type { Decoded, ElementOf, Encodable } from '../../protocol/schema/schema-types.js';
 import { KAFKA, kafkaErrorCode } from '../kafka-errors.js';

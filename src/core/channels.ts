@@ -1,5 +1,4 @@
 import { channel } from 'node:diagnostics_channel';
-import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, RECORDS_COUNT_OFFSET, RECORD_BATCH_OVERHEAD } from '../records/batch-layout.js';
 
 /**
  * The engine's traffic as `node:diagnostics_channel` messages, for BrookMetrics and for anyone
@@ -73,26 +72,4 @@ export function publishFetch(broker: object, topic: string, partition: number, r
 export function publishRequest(broker: object, apiKey: number, apiName: string, apiVersion: number, startedMs: number): void {
   const message: RequestMessage = { broker, apiKey, apiName, apiVersion, durationMs: performance.now() - startedMs };
   requestChannel.publish(message);
-}
-
-/**
- * Records in stored batches, summed from their headers' recordsCount without decoding anything.
- * The bytes were CRC-checked when stored; a length that runs past the buffer ends the count
- * (a fetch may end with a partial batch, which the client ignores too).
- */
-export function storedRecordCount(batches: Buffer | ReadonlyArray<Buffer>): number {
-  if (!Buffer.isBuffer(batches)) {
-    let total = 0;
-    for (const slice of batches) total += storedRecordCount(slice);
-    return total;
-  }
-  let total = 0;
-  let position = 0;
-  while (position + RECORD_BATCH_OVERHEAD <= batches.length) {
-    const batchBytes = LOG_OVERHEAD + batches.readInt32BE(position + BATCH_LENGTH_OFFSET);
-    if (batchBytes < RECORD_BATCH_OVERHEAD || position + batchBytes > batches.length) break;
-    total += batches.readInt32BE(position + RECORDS_COUNT_OFFSET);
-    position += batchBytes;
-  }
-  return total;
 }
