@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   wire: () => import('./wire.bench.js'),
   tuning: () => import('./tuning.bench.js'),
   metrics: () => import('./metrics.bench.js'),
+  recovery: () => import('./recovery.bench.js'),
 };
 
 async function main(): Promise<void> {

@@ -40,8 +40,8 @@ export interface BrokerOptions {
   /** Run retention and flush timers (default true). */
   readonly scheduleTasks?: boolean;
   /**
-   * Worker threads for CPU-heavy record work (validating appended batches, producer encoding and
-   * LZ4): 0 (default) runs everything inline. Small batches stay inline whatever this says; the
+   * Worker threads for CPU-heavy record work (validating appended batches, producer encoding,
+   * LZ4, and the CRC scans of crash recovery when a log opens): 0 (default) runs everything inline. Small batches stay inline whatever this says; the
    * measured thresholds are in src/pool/thresholds.ts and native-notes.md.
    */
   readonly workers?: number;
@@ -76,6 +76,8 @@ interface Topic {
 }
 
 const PARTITIONS_MAX = 10_000;
+/** Partitions Broker.open opens at once per worker thread (inline: one at a time). */
+const PARTITIONS_OPENING_PER_WORKER = 4;
 
 export class Broker {
   readonly dataDir: string;
@@ -128,19 +130,50 @@ export class Broker {
     broker.#unlock = unlock;
     try {
       removeInterruptedDeletions(dataDir);
-      for (const record of readTopics(dataDir)) {
-        const config = resolveLogConfig(record.config as LogConfigInput, broker.#defaults);
-        const logs: Log[] = [];
-        broker.#topics.set(record.name, { record, config, logs });
-        for (let partition = 0; partition < record.partitions; partition++) {
-          logs.push(await broker.#openLog(record.name, partition, config));
-        }
-      }
+      await broker.#openTopics(readTopics(dataDir));
     } catch (error) {
       await broker.close().catch(() => undefined);
       throw error;
     }
     return broker;
+  }
+
+  /**
+   * Open every partition of `records`. Inline, one after another. With a worker pool, up to
+   * PARTITIONS_OPENING_PER_WORKER × workers at once, so that the recovery scans of several
+   * partitions run on all workers together (each log applies its own scans in order, and the
+   * pool bounds the scans in flight). A topic is registered only once all its partitions are
+   * open; if one fails, the others that opened are closed and the first error is thrown.
+   */
+  async #openTopics(records: ReadonlyArray<TopicRecord>): Promise<void> {
+    const topics: Topic[] = records.map((record) => ({
+      record,
+      config: resolveLogConfig(record.config as LogConfigInput, this.#defaults),
+      logs: new Array<Log>(record.partitions),
+    }));
+    const jobs = topics.flatMap((topic) => Array.from({ length: topic.record.partitions }, (_, partition) => ({ topic, partition })));
+    const opened: Log[] = [];
+    const failures: unknown[] = [];
+    const concurrency = this.#pool === null ? 1 : this.#pool.workers * PARTITIONS_OPENING_PER_WORKER;
+    let next = 0;
+    const opener = async (): Promise<void> => {
+      while (failures.length === 0 && next < jobs.length) {
+        const { topic, partition } = jobs[next++]!;
+        try {
+          const log = await this.#openLog(topic.record.name, partition, topic.config);
+          opened.push(log);
+          topic.logs[partition] = log;
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, opener));
+    if (failures.length > 0) {
+      await Promise.allSettled(opened.map((log) => log.close()));
+      throw failures[0];
+    }
+    for (const topic of topics) this.#topics.set(topic.record.name, topic);
   }
 
   #openLog(topic: string, partition: number, config: LogConfig): Promise<Log> {
@@ -149,6 +182,7 @@ export class Broker {
       ...(this.#options.durability === undefined ? {} : { durability: this.#options.durability }),
       ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
       ...(this.#options.scheduleTasks === undefined ? {} : { scheduleTasks: this.#options.scheduleTasks }),
+      ...(this.#pool === null ? {} : { recoveryScanner: this.#pool }),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { CompressionCodec } from '../records/record.js';
 import type { EncodeBatchOptions } from '../records/record-batch.js';
+import type { RecoveryScan } from '../storage/recovery-scan.js';
 import type { DecodedColumns } from './decode-columns.js';
 import type { PackedRecords } from './packed-records.js';
 import type { TaskResult, ValidatedBatchInfo } from './tasks.js';
@@ -12,6 +13,8 @@ import type { TaskResult, ValidatedBatchInfo } from './tasks.js';
  * - A Buffer arrives as a Uint8Array (asBuffer restores its methods without a copy).
  * - `copiedBytes` in a response counts what the worker had to copy to make its output
  *   transferable (an output that was a slice of the worker's shared Buffer pool).
+ * - recovery-scan sends only a path: the worker reads the file, so no segment byte crosses;
+ *   the scan's Float64Array of batches comes back by transfer.
  * - validate and decode send their input back, since transferring it away detached the
  *   caller's copy; it comes back whether the task succeeded or not.
  */
@@ -33,7 +36,9 @@ export type WorkerRequest =
       readonly codec: CompressionCodec;
       readonly compressed: Uint8Array;
       readonly decompressedBytesLimit: number;
-    };
+    }
+  /** A segment file's recovery scan; the worker opens and reads the file itself. */
+  | { readonly kind: 'recovery-scan'; readonly path: string; readonly fileBytes: number };
 
 export type TaskKind = WorkerRequest['kind'];
 
@@ -45,4 +50,5 @@ export type WorkerResponse =
       readonly kind: 'encode' | 'compress' | 'decompress';
       readonly result: TaskResult<Uint8Array>;
       readonly copiedBytes: number;
-    };
+    }
+  | { readonly kind: 'recovery-scan'; readonly result: TaskResult<RecoveryScan> };

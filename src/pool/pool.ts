@@ -30,6 +30,14 @@ import {
   validateBatchTask,
 } from './tasks.js';
 import { asBuffer, outgoing } from './transfer.js';
+import { recoveryScanTask } from './recovery-task.js';
+import type { RecoveryScan, RecoveryScanner } from '../storage/recovery-scan.js';
+
+/**
+ * Recovery scans in flight per worker: two keep a worker busy while the next one's answer is
+ * handled, and a scan is milliseconds long, so more would only queue in piscina.
+ */
+export const RECOVERY_SCANS_PER_WORKER = 2;
 
 export {
   MAX_QUEUE_MAX,
@@ -41,8 +49,9 @@ export {
 export type { ResolvedWorkPoolOptions, WorkPoolOptions } from './pool-options.js';
 
 /**
- * WorkPool: CPU-heavy record work (validate, encode, decode, LZ4) for many partitions at once.
- * The broker keeps each partition's single writer on the main thread and awaits the pool.
+ * WorkPool: CPU-heavy record work (validate, encode, decode, LZ4, and the recovery scans of
+ * segments at open) for many partitions at once. The broker keeps each partition's single
+ * writer on the main thread and awaits the pool.
  *
  * - `workers: 0` runs every task inline through the same task functions (encode of RecordInput
  *   objects calls encodeRecordBatch directly: packing them would only add a copy): the
@@ -150,7 +159,7 @@ function recordBytes(records: ReadonlyArray<RecordInput>): number {
   return total;
 }
 
-export class WorkPool {
+export class WorkPool implements RecoveryScanner {
   readonly options: ResolvedWorkPoolOptions;
   readonly #piscina: Piscina<WorkerRequest, WorkerResponse> | null;
   readonly #stats: MutableStats = {
@@ -164,6 +173,12 @@ export class WorkPool {
     inFlightMax: 0,
   };
   #closed = false;
+  /**
+   * Recovery scans holding a slot, and those waiting for one (scanSegment). The waiters are
+   * bounded by the segments of the logs being opened, at most 4 logs per worker in Broker.open.
+   */
+  #scanSlotsUsed = 0;
+  readonly #scanSlotWaiters: Array<() => void> = [];
 
   private constructor(options: ResolvedWorkPoolOptions) {
     this.options = options;
@@ -277,6 +292,48 @@ export class WorkPool {
     return this.#bufferResponse(await this.#run(request, out.transfer), 'decompress');
   }
 
+  /**
+   * Recovery scan of a segment file (RecoveryScanner, for Log.open): null when the file is under
+   * thresholds.recoveryScanBytes or there are no workers, and the caller scans it inline through
+   * its own FileIO. Otherwise a worker opens and reads the file, so no byte of it crosses.
+   *
+   * A log asks for the scans of all its segments above the recovery point at once, and a broker
+   * opens several logs together: scans wait for one of RECOVERY_SCANS_PER_WORKER × workers slots
+   * (FIFO) instead of being refused, since an open cannot usefully retry. A scan that finds the
+   * pool's queue full of other tasks runs inline in the pool (recovery-task.ts on this thread).
+   */
+  scanSegment(path: string, fileBytes: number): Promise<RecoveryScan> | null {
+    assert(!this.#closed, 'WorkPool used after close()');
+    assert(Number.isSafeInteger(fileBytes) && fileBytes >= 0, `bad segment size ${fileBytes}`);
+    if (this.#piscina === null || fileBytes < this.options.thresholds.recoveryScanBytes) {
+      this.#stats.inlineTasks++;
+      return null;
+    }
+    return this.#scanSegmentInSlot(path, fileBytes);
+  }
+
+  async #scanSegmentInSlot(path: string, fileBytes: number): Promise<RecoveryScan> {
+    if (this.#scanSlotsUsed >= this.options.workers * RECOVERY_SCANS_PER_WORKER) {
+      await new Promise<void>((resolve) => this.#scanSlotWaiters.push(resolve));
+    } else {
+      this.#scanSlotsUsed++;
+    }
+    try {
+      if (!this.#hasRoom()) {
+        this.#stats.overflowInlineTasks++;
+        return unwrap(recoveryScanTask({ path, fileBytes }));
+      }
+      const response = await this.#run({ kind: 'recovery-scan', path, fileBytes }, null);
+      assert(response.kind === 'recovery-scan', `recovery-scan got a ${response.kind} response`);
+      return unwrap(response.result);
+    } finally {
+      // The slot passes straight to the next waiter, if any; otherwise it is freed.
+      const next = this.#scanSlotWaiters.shift();
+      if (next === undefined) this.#scanSlotsUsed--;
+      else next();
+    }
+  }
+
   /** An empty round trip through a worker (benchmarks measure the pool's fixed cost with it). */
   async echo(bytes: Buffer): Promise<Buffer> {
     if (this.#piscina === null) return bytes;
@@ -320,8 +377,7 @@ export class WorkPool {
    */
   #admit(): boolean {
     const { workers, tasksPerWorker, maxQueue } = this.options;
-    const capacity = workers * tasksPerWorker + maxQueue;
-    if (this.#stats.inFlight < capacity) return true;
+    if (this.#hasRoom()) return true;
     if (this.options.whenFull === 'inline') {
       this.#stats.overflowInlineTasks++;
       return false;
@@ -335,6 +391,12 @@ export class WorkPool {
     );
   }
 
+  /** Whether one more task fits the bounded queue: workers × tasksPerWorker + maxQueue in flight. */
+  #hasRoom(): boolean {
+    const { workers, tasksPerWorker, maxQueue } = this.options;
+    return this.#stats.inFlight < workers * tasksPerWorker + maxQueue;
+  }
+
   #outgoing(view: Buffer): ReturnType<typeof outgoing> {
     const out = outgoing(view);
     if (out.copiedBytes > 0) {
@@ -344,14 +406,14 @@ export class WorkPool {
     return out;
   }
 
-  async #run(request: WorkerRequest, transfer: ArrayBuffer): Promise<WorkerResponse> {
+  async #run(request: WorkerRequest, transfer: ArrayBuffer | null): Promise<WorkerResponse> {
     assert(this.#piscina !== null, 'an inline pool has no workers to run on');
     const stats = this.#stats;
     stats.offloadedTasks++;
     stats.inFlight++;
     if (stats.inFlight > stats.inFlightMax) stats.inFlightMax = stats.inFlight;
     try {
-      return await this.#piscina.run(request, { transferList: [transfer] });
+      return await this.#piscina.run(request, { transferList: transfer === null ? [] : [transfer] });
     } catch (error) {
       // piscina's own bound (kept equal to ours) can only trip if ours did not; same answer.
       if (error instanceof Error && !(error instanceof EngineError) && /queue is at limit/i.test(error.message)) {

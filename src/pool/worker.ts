@@ -2,6 +2,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { unreachable } from '../core/assert.js';
 import type { DecodedColumns } from './decode-columns.js';
 import type { WorkerRequest, WorkerResponse } from './messages.js';
+import { recoveryScanTask } from './recovery-task.js';
 import {
   compressTask,
   decodeBatchesTask,
@@ -18,7 +19,8 @@ import { asBuffer, outgoing } from './transfer.js';
  * Piscina.move so every ArrayBuffer in it is transferred back, not cloned.
  *
  * - Stateless: any worker may take any task, so piscina's default balancing is used.
- * - Imports only core, records and the pool's own pure modules (style item 17).
+ * - Imports only core, records, the pool's own modules and, for the recovery scan, storage's
+ *   scan and FileIO (style item 17).
  * - An output that is a slice of this thread's shared Buffer pool is copied first (transferring
  *   the pool would break every later Buffer.allocUnsafe here), and the copy is reported.
  */
@@ -77,6 +79,10 @@ export default function runTask(request: WorkerRequest): unknown {
           decompressedBytesLimit: request.decompressedBytesLimit,
         }),
       );
+    case 'recovery-scan': {
+      const result = recoveryScanTask({ path: request.path, fileBytes: request.fileBytes });
+      return moving({ kind: 'recovery-scan', result }, result.ok ? [result.value.batches.buffer] : []);
+    }
     default:
       return unreachable(request);
   }

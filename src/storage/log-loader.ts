@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readOffsetCheckpoint } from './checkpoint.js';
-import type { FileIO } from './file-io.js';
+import { nodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEANER_OFFSET_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
@@ -14,6 +14,7 @@ import {
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
 } from './file-names.js';
+import type { RecoveryScan, RecoveryScanner } from './recovery-scan.js';
 import { LogSegment, type SegmentSettings } from './segment.js';
 
 /**
@@ -66,7 +67,22 @@ export interface LoadedLog {
   readonly checkpointed: { readonly recoveryPoint: number | null; readonly logStartOffset: number | null };
 }
 
-export function loadSegments(directory: string, settings: SegmentSettings, io: FileIO, nowMs: number): LoadedLog {
+/**
+ * Open the log in `directory` as described above. With a `scanner`, each segment to recover is
+ * offered to it (RecoveryScanner: a worker pool, which scans large segments on its threads and
+ * declines small ones); the scans of every segment above the recovery point are asked for at
+ * once, so they overlap one another and other partitions' loads, and are then applied in
+ * segment order on this thread, where the order-sensitive steps stay: offset checks, index
+ * rebuilds, cutting a torn tail and removing the segments after it. The scanner reads the file
+ * with node:fs, so it is used only when `io` reads as node:fs does.
+ */
+export async function loadSegments(
+  directory: string,
+  settings: SegmentSettings,
+  io: FileIO,
+  nowMs: number,
+  scanner: RecoveryScanner | null = null,
+): Promise<LoadedLog> {
   const startedAt = performance.now();
   io.makeDirectory(directory);
   const markerPath = join(directory, CLEAN_SHUTDOWN_FILE);
@@ -93,6 +109,11 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
     segment.offsetsContiguous = segment.baseOffset >= compactedBelow && !swapped.has(segment.baseOffset);
   }
   const recoveryPoint = cleanShutdown ? Infinity : (checkpointedRecoveryPoint ?? 0);
+  const scans = new ScanRequests(io.read === nodeFileIO.read ? scanner : null);
+  // Every segment above the recovery point is recovered whatever its state: ask for them all now.
+  for (let index = 0; index < segments.length; index++) {
+    if (upperBoundOffset(segments, index) > recoveryPoint) scans.request(segments[index]!);
+  }
 
   let segmentsRecovered = 0;
   const recovered = new Set<LogSegment>();
@@ -101,14 +122,14 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
   const segmentsDeleted: Array<{ baseOffset: number; bytes: number }> = [];
   for (let index = 0; index < segments.length; index++) {
     const segment = segments[index]!;
-    const next = segments[index + 1];
-    const isLast = next === undefined;
-    const upperBoundOffset = next === undefined ? Number.MAX_SAFE_INTEGER : next.baseOffset;
-    const aboveRecoveryPoint = upperBoundOffset > recoveryPoint;
-    if (!aboveRecoveryPoint && !swapped.has(segment.baseOffset) && segment.loadClean(upperBoundOffset)) continue;
+    const isLast = index === segments.length - 1;
+    const upperBound = upperBoundOffset(segments, index);
+    const aboveRecoveryPoint = upperBound > recoveryPoint;
+    if (!aboveRecoveryPoint && !swapped.has(segment.baseOffset) && segment.loadClean(upperBound)) continue;
     // Data at or above the recovery point, and any tail, may be torn: cut it. Older data may not.
     const truncate = aboveRecoveryPoint || isLast;
-    const result = segment.recover(truncate);
+    const scan = scans.take(segment);
+    const result = scan === null ? segment.recover(truncate) : segment.applyRecoveryScan(await scan, truncate);
     segmentsRecovered++;
     recovered.add(segment);
     if (result.reason === null) continue;
@@ -124,6 +145,8 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
     }
     truncations.push(damage);
     for (const later of segments.splice(index + 1)) {
+      // A scan already asked for is left to finish; its result is never applied.
+      scans.discard(later);
       segmentsDeleted.push({ baseOffset: later.baseOffset, bytes: later.sizeBytes });
       later.close();
       for (const path of [later.paths.log, later.paths.index, later.paths.timeIndex]) io.unlink(path);
@@ -159,6 +182,45 @@ export function loadSegments(directory: string, settings: SegmentSettings, io: F
     io.syncDirectory(directory);
   }
   return { segments, report, checkpointed: { recoveryPoint: checkpointedRecoveryPoint, logStartOffset: checkpointedLogStart } };
+}
+
+/** The offset segment `index` must stay below: the next segment's base, or none for the last. */
+function upperBoundOffset(segments: ReadonlyArray<LogSegment>, index: number): number {
+  return segments[index + 1]?.baseOffset ?? Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * The scans asked of a RecoveryScanner, by segment. A scan the scanner declines (null) is made
+ * inline when its segment's turn comes; a segment not asked for in advance is offered then.
+ */
+class ScanRequests {
+  readonly #scanner: RecoveryScanner | null;
+  readonly #pending = new Map<LogSegment, Promise<RecoveryScan> | null>();
+
+  constructor(scanner: RecoveryScanner | null) {
+    this.#scanner = scanner;
+  }
+
+  request(segment: LogSegment): void {
+    if (this.#scanner === null || this.#pending.has(segment)) return;
+    const { path, fileBytes } = segment.recoveryFile;
+    const scan = this.#scanner.scanSegment(path, fileBytes);
+    // Settled here too, so that a scan whose segment is removed before its turn never goes unhandled.
+    scan?.catch(() => undefined);
+    this.#pending.set(segment, scan);
+  }
+
+  /** The scan of `segment`, or null: recover it inline. */
+  take(segment: LogSegment): Promise<RecoveryScan> | null {
+    this.request(segment);
+    const scan = this.#pending.get(segment) ?? null;
+    this.#pending.delete(segment);
+    return scan;
+  }
+
+  discard(segment: LogSegment): void {
+    this.#pending.delete(segment);
+  }
 }
 
 function removeTemporaryFiles(directory: string, io: FileIO): { removed: number; swapped: Set<number> } {

@@ -42,13 +42,14 @@ import {
   LOG_START_OFFSET_CHECKPOINT_FILE,
   RECOVERY_POINT_CHECKPOINT_FILE,
 } from './file-names.js';
-import { loadSegments, type RecoveryReport } from './log-loader.js';
+import { loadSegments, type LoadedLog, type RecoveryReport } from './log-loader.js';
 import {
   PRODUCER_ID_EXPIRATION_MS_DEFAULT,
   ProducerStateTable,
   type BatchIdentity,
   type BatchMetadata,
 } from './producer-state.js';
+import type { RecoveryScanner } from './recovery-scan.js';
 import { decideRetention, type RetentionReason } from './retention.js';
 import type { SegmentFacts } from './retention-report.js';
 import { LogSegment, type SegmentSettings, type SegmentState } from './segment.js';
@@ -85,6 +86,11 @@ export interface LogOptions {
   readonly decompressedBytesLimit?: number;
   /** Called with the recovery report before open() resolves. */
   readonly onRecovery?: (report: RecoveryReport) => void;
+  /**
+   * Where recovery scans of large segments may run instead of this thread (a WorkPool: it
+   * declines small segments, which are then scanned inline). Used only with node:fs reads.
+   */
+  readonly recoveryScanner?: RecoveryScanner;
 }
 
 export interface AppendResult {
@@ -124,6 +130,8 @@ export const CORRUPTION_CHANNEL = 'brook:log:corruption';
 const recoveryChannel = channel(RECOVERY_CHANNEL);
 const corruptionChannel = channel(CORRUPTION_CHANNEL);
 
+type MutableSegmentSettings = { -readonly [K in keyof SegmentSettings]: SegmentSettings[K] };
+
 interface PendingAppend {
   readonly result: AppendResult;
   readonly resolve: (result: AppendResult) => void;
@@ -139,7 +147,7 @@ export class Log extends EventEmitter {
   readonly #io: FileIO;
   readonly #clock: () => number;
   /** Shared with every segment; reconfigure() updates it in place. */
-  readonly #settings: { -readonly [K in keyof SegmentSettings]: SegmentSettings[K] };
+  readonly #settings: MutableSegmentSettings;
   #scheduleTasks: boolean;
   readonly #leaderEpoch: number;
   readonly #decompressedBytesLimit: number;
@@ -166,7 +174,15 @@ export class Log extends EventEmitter {
   #timers: NodeJS.Timeout[] = [];
   #deletions = new Set<{ timer: NodeJS.Timeout; segment: LogSegment }>();
 
-  private constructor(directory: string, config: LogConfig, options: LogOptions, io: FileIO, clock: () => number) {
+  private constructor(
+    directory: string,
+    config: LogConfig,
+    options: LogOptions,
+    io: FileIO,
+    clock: () => number,
+    settings: MutableSegmentSettings,
+    loaded: LoadedLog,
+  ) {
     super();
     this.directory = directory;
     this.#config = config;
@@ -176,13 +192,8 @@ export class Log extends EventEmitter {
     this.#leaderEpoch = options.leaderEpoch ?? 0;
     this.#decompressedBytesLimit = options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT;
     this.#scheduleTasks = options.scheduleTasks !== false;
-    this.#settings = {
-      indexIntervalBytes: config['index.interval.bytes'],
-      indexBytesMax: config['segment.index.bytes'],
-      writeBufferBytes: options.writeBufferBytes ?? MiB,
-      rollJitterMsMax: Math.min(config['segment.jitter.ms'], config['segment.ms']),
-    };
-    const loaded = loadSegments(directory, this.#settings, io, clock());
+    // Shared with every segment, which keeps a reference: reconfigure() changes it in place.
+    this.#settings = settings;
     // An absent checkpoint reads as 0 for an empty log, so a new log need not write one.
     const empty = loaded.report.logEndOffset === 0 && loaded.report.logStartOffset === 0;
     this.#checkpointed = {
@@ -204,7 +215,10 @@ export class Log extends EventEmitter {
     }
   }
 
-  /** Open (or create) the log in `directory`, recovering it if it was not closed cleanly. */
+  /**
+   * Open (or create) the log in `directory`, recovering it if it was not closed cleanly. With a
+   * `recoveryScanner` (a WorkPool), the scans of large segments run on its threads.
+   */
   static async open(directory: string, options: LogOptions = {}): Promise<Log> {
     const config = resolveLogConfig(options.config ?? {});
     const io = options.io ?? nodeFileIO;
@@ -212,7 +226,15 @@ export class Log extends EventEmitter {
     if (durability !== 'pagecache' && durability !== 'fsync') {
       throw new EngineError('CONFIG_INVALID', `durability=${String(durability)} is invalid: use 'pagecache' or 'fsync'`);
     }
-    const log = new Log(directory, config, options, io, options.clock ?? Date.now);
+    const clock = options.clock ?? Date.now;
+    const settings: MutableSegmentSettings = {
+      indexIntervalBytes: config['index.interval.bytes'],
+      indexBytesMax: config['segment.index.bytes'],
+      writeBufferBytes: options.writeBufferBytes ?? MiB,
+      rollJitterMsMax: Math.min(config['segment.jitter.ms'], config['segment.ms']),
+    };
+    const loaded = await loadSegments(directory, settings, io, clock(), options.recoveryScanner ?? null);
+    const log = new Log(directory, config, options, io, clock, settings, loaded);
     // Checkpoints reflect what recovery established before anything new is written (after a clean
     // shutdown they usually already do: rewriting them costs two fsyncs and renames per partition).
     log.#writeCheckpoints();

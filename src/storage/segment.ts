@@ -21,6 +21,17 @@ import { validateRecordBatch } from '../records/record-batch.js';
 import type { FileIO } from './file-io.js';
 import { segmentPaths, type SegmentPaths } from './file-names.js';
 import { OffsetIndex } from './offset-index.js';
+import {
+  RECOVERY_BATCH_FIELDS,
+  SCANNED_BASE_OFFSET,
+  SCANNED_BYTES,
+  SCANNED_LAST_OFFSET,
+  SCANNED_MAX_TIMESTAMP,
+  SCANNED_POSITION,
+  scanForRecovery,
+  type RecoveryScan,
+} from './recovery-scan.js';
+import { recoveryReader } from './recovery-scan-file.js';
 import { TimeIndex } from './time-index.js';
 
 /**
@@ -44,8 +55,6 @@ import { TimeIndex } from './time-index.js';
 
 /** Read size when walking batch headers from an index position. */
 const SCAN_CHUNK_BYTES = 16 * KiB;
-/** Read size when recovery walks a whole segment. */
-const RECOVERY_CHUNK_BYTES = 8 * 1024 * KiB;
 
 export interface SegmentSettings {
   readonly indexIntervalBytes: number;
@@ -465,9 +474,66 @@ export class LogSegment {
    * Validate every batch (length, magic, CRC, offsets) from the start, rebuild both indexes as
    * appends would have built them, and cut the file at the first invalid byte when `truncate`
    * (a torn tail). Without `truncate` the bytes stay, to be refused by the CRC on read.
+   * Inline: the scan (recovery-scan.ts) reads through this segment's FileIO, then the scan is
+   * applied (applyRecoveryScan); a worker can make the same scan of the file (recoveryFile).
    */
   recover(truncate: boolean): RecoveryResult {
     this.drain();
+    const scan = scanForRecovery(this.#sizeBytes, recoveryReader(this.io, this.#fd, this.paths.log));
+    return this.applyRecoveryScan(scan, truncate);
+  }
+
+  /** The file and byte count a recovery scan made elsewhere must walk (nothing is pending). */
+  get recoveryFile(): { readonly path: string; readonly fileBytes: number } {
+    assert(!this.#closed, `segment ${this.paths.log} is closed`);
+    assert(this.#fileBytes === this.#sizeBytes, 'a segment with undrained bytes cannot be scanned from its file');
+    return { path: this.paths.log, fileBytes: this.#fileBytes };
+  }
+
+  /**
+   * The second half of recovery, on the segment's own thread: reset the indexes and state, check
+   * each scanned batch's offsets (#checkOffsets, and that it fits a relative offset) in order,
+   * index it as an append would, and stop at the first offset error or where the scan stopped,
+   * whichever comes first; then cut the file there when `truncate`. Same result, same index
+   * files and same reasons as a walk that checks each batch completely before the next.
+   */
+  applyRecoveryScan(scan: RecoveryScan, truncate: boolean): RecoveryResult {
+    assert(!this.#closed, `segment ${this.paths.log} is closed`);
+    assert(this.#fileBytes === this.#sizeBytes, 'drain before recovery');
+    assert(scan.scannedBytes === this.#sizeBytes, `scan of ${scan.scannedBytes} bytes for a segment of ${this.#sizeBytes}`);
+    assert(scan.batches.length === scan.batchCount * RECOVERY_BATCH_FIELDS, 'scan batches and count disagree');
+    this.#resetForRecovery();
+    const batches = scan.batches;
+    let position = 0;
+    let reason: string | null = null;
+    for (let batch = 0; batch < scan.batchCount; batch++) {
+      const at = batch * RECOVERY_BATCH_FIELDS;
+      assert(batches[at + SCANNED_POSITION] === position, `scanned batch ${batch} is not at byte ${position}`);
+      const batchBytes = batches[at + SCANNED_BYTES]!;
+      const lastOffset = batches[at + SCANNED_LAST_OFFSET]!;
+      reason = this.#recoveredOffsetsProblem(position, batches[at + SCANNED_BASE_OFFSET]!, lastOffset);
+      if (reason !== null) break;
+      this.#indexBatch(position, batchBytes, lastOffset, batches[at + SCANNED_MAX_TIMESTAMP]!);
+      position += batchBytes;
+    }
+    if (reason === null) {
+      assert(position === scan.validBytes, `scanned batches end at ${position}, the scan at ${scan.validBytes}`);
+      const failedAfterOffsets = !Number.isNaN(scan.failedBaseOffset);
+      if (failedAfterOffsets) reason = this.#recoveredOffsetsProblem(position, scan.failedBaseOffset, scan.failedLastOffset);
+      reason ??= scan.reason;
+    }
+    const fileBytes = this.#sizeBytes;
+    const truncatedBytes = fileBytes - position;
+    assert((reason === null) === (truncatedBytes === 0), `recovery stopped at ${position} of ${fileBytes}: ${reason}`);
+    if (truncatedBytes > 0 && truncate) {
+      this.io.truncate(this.#fd, position);
+      this.#sizeBytes = position;
+      this.#fileBytes = position;
+    }
+    return { validBytes: position, truncatedBytes, reason };
+  }
+
+  #resetForRecovery(): void {
     this.offsetIndex.discardFile();
     this.timeIndex.discardFile();
     this.#bytesSinceLastIndexEntry = 0;
@@ -475,50 +541,17 @@ export class LogSegment {
     this.#offsetOfMaxTimestamp = this.baseOffset;
     this.#firstBatchTimestamp = -1;
     this.#nextOffset = this.baseOffset;
-    const fileBytes = this.#sizeBytes;
-    let position = 0;
-    let reason: string | null = null;
-    let chunk: Buffer = Buffer.alloc(0);
-    let chunkStart = 0;
-    const ensure = (bytes: number): number => {
-      if (position + bytes > chunkStart + chunk.length) {
-        chunkStart = position;
-        chunk = this.read(position, Math.min(Math.max(bytes, RECOVERY_CHUNK_BYTES), fileBytes - position));
-      }
-      return position - chunkStart;
-    };
-    while (position < fileBytes) {
-      if (fileBytes - position < RECORD_BATCH_OVERHEAD) {
-        reason = `byte ${position}: partial batch header`;
-        break;
-      }
-      let at = ensure(RECORD_BATCH_OVERHEAD);
-      const declared = chunk.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
-      if (declared < RECORD_BATCH_OVERHEAD || declared > fileBytes - position) {
-        reason = `byte ${position}: batch length ${declared - LOG_OVERHEAD} does not fit the ${fileBytes - position} bytes left`;
-        break;
-      }
-      at = ensure(declared);
-      try {
-        validateRecordBatch(chunk, at, at + declared);
-        const baseOffset = readInt64(chunk, at);
-        const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-        this.#checkOffsets(position, baseOffset, lastOffset, this.#nextOffset - 1);
-        if (lastOffset - this.baseOffset > INT32_MAX) throw new Error(`offset ${lastOffset} overflows the segment`);
-        this.#indexBatch(position, declared, lastOffset, readInt64(chunk, at + MAX_TIMESTAMP_OFFSET));
-      } catch (error) {
-        reason = `byte ${position}: ${(error as Error).message}`;
-        break;
-      }
-      position += declared;
+  }
+
+  /** Why a recovered batch's offsets cannot follow what was recovered before it, or null. */
+  #recoveredOffsetsProblem(position: number, baseOffset: number, lastOffset: number): string | null {
+    try {
+      this.#checkOffsets(position, baseOffset, lastOffset, this.#nextOffset - 1);
+    } catch (error) {
+      return `byte ${position}: ${(error as Error).message}`;
     }
-    const truncatedBytes = fileBytes - position;
-    if (truncatedBytes > 0 && truncate) {
-      this.io.truncate(this.#fd, position);
-      this.#sizeBytes = position;
-      this.#fileBytes = position;
-    }
-    return { validBytes: position, truncatedBytes, reason };
+    if (lastOffset - this.baseOffset > INT32_MAX) return `byte ${position}: offset ${lastOffset} overflows the segment`;
+    return null;
   }
 
   /**
