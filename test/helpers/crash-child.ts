@@ -1,9 +1,8 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { RecordInput } from '../../src/records/record.js';
 import { encodeRecordBatch } from '../../src/records/record-batch.js';
 import { Log } from '../../src/storage/log.js';
 import { Prng } from './prng.js';
+import { isEntryPoint } from './entry-point.js';
 
 /**
  * The writer half of the SIGKILL harness (test/storage/crash.test.ts; reliability-plan.md §3.3
@@ -69,18 +68,7 @@ async function main(directory: string, seed: number): Promise<void> {
   await Promise.all(Array.from({ length: CRASH_CHILD_APPENDS_IN_FLIGHT }, appendForever));
 }
 
-/** True when this file is the script node was started with (not when a test imports it). */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const [directory, seedText] = process.argv.slice(2);
   const seed = Number(seedText);
   if (directory === undefined || !Number.isSafeInteger(seed) || seed < 0) {

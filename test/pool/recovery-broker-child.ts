@@ -1,7 +1,6 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Broker } from '../../src/broker/broker.js';
 import { encodeRecordBatch } from '../../src/records/record-batch.js';
+import { isEntryPoint } from '../helpers/entry-point.js';
 
 /**
  * A broker process with 2 worker threads for the recovery-on-the-pool SIGKILL test
@@ -52,18 +51,7 @@ async function main(directory: string, round: number): Promise<void> {
   await Promise.all(Array.from({ length: RECOVERY_CHILD_APPENDS_IN_FLIGHT }, appendForever));
 }
 
-/** True when this file is the script node was started with (not when a test imports it). */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv[2]!, Number(process.argv[3])).catch((error: unknown) => {
     process.stderr.write(`recovery-broker-child: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
