@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import { EngineError, OffsetOutOfRangeError } from '../core/errors.js';
-import { decodeRecordBatch } from '../records/record-batch.js';
 import { fetchChannel, publishFetch } from '../core/channels.js';
 import type { Record } from '../records/record.js';
 import type { Log } from '../storage/log.js';
+import { CompletedFetch } from './completed-fetch.js';
 import { waitForData, type FetchPosition } from './fetcher.js';
 
 /**
@@ -24,9 +24,9 @@ export interface ConsumerOptions {
   readonly 'fetch.max.bytes'?: number;
   readonly 'max.partition.fetch.bytes'?: number;
   /**
-   * Kafka's max.poll.records (500): a poll stops taking further partitions once it holds this
-   * many records (a partition's fetched batches are returned whole). Partitions take turns at
-   * being first, so none starves.
+   * Kafka's max.poll.records (500): a poll returns at most this many records. What a fetch read
+   * beyond them waits, undecoded, for the next polls (no second read of the log). Partitions take
+   * turns at being first, so none starves.
    */
   readonly 'max.poll.records'?: number;
   readonly clock?: Clock;
@@ -59,8 +59,11 @@ interface Assignment {
   readonly topic: string;
   readonly partition: number;
   readonly log: Log;
+  /** The next offset to hand to the application (what a commit records). */
   position: number | null;
   paused: boolean;
+  /** Batches read from the log and not yet all handed out; dropped by a seek. */
+  fetched: CompletedFetch | null;
 }
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -106,7 +109,7 @@ export class Consumer {
     const next = new Map<string, Assignment>();
     for (const { topic, partition } of partitions) {
       const key = partitionKey(topic, partition);
-      next.set(key, this.#assignments.get(key) ?? { topic, partition, log: this.#source.log(topic, partition), position: null, paused: false });
+      next.set(key, this.#assignments.get(key) ?? { topic, partition, log: this.#source.log(topic, partition), position: null, paused: false, fetched: null });
     }
     this.#assignments = next;
     this.#interrupt();
@@ -122,6 +125,7 @@ export class Consumer {
       throw new EngineError('OFFSET_OUT_OF_RANGE', `cannot seek ${topic}-${partition} to ${offset}: offsets are integers ≥ 0`);
     }
     assignment.position = offset;
+    assignment.fetched = null;
     this.#interrupt();
   }
 
@@ -193,6 +197,7 @@ export class Consumer {
     this.#initialise(active);
     let batches = this.#fetchOnce(active);
     if (batches.length === 0 && this.#maxWaitMs > 0 && active.length > 0) {
+      // Nothing was buffered either (a buffered record would have been returned).
       const positions: FetchPosition[] = active.map((assignment) => ({ log: assignment.log, offset: assignment.position! }));
       this.#wake = { aborted: false };
       await waitForData(positions, this.#minBytes, this.#maxWaitMs, this.#clock, this.#wake);
@@ -209,25 +214,39 @@ export class Consumer {
     let budget = this.#maxBytes;
     let records = 0;
     const first = active.length === 0 ? 0 : this.#nextFirst++ % active.length;
-    for (let turn = 0; turn < active.length; turn++) {
+    for (let turn = 0; turn < active.length && records < this.#maxPollRecords; turn++) {
       const assignment = active[(first + turn) % active.length]!;
-      if ((budget <= 0 || records >= this.#maxPollRecords) && batches.length > 0) break;
-      const fetched = this.#fetchPartition(assignment, Math.min(this.#partitionMaxBytes, Math.max(budget, 1)));
+      // fetch.max.bytes bounds new reads; buffered records are handed out whatever the budget.
+      if (assignment.fetched === null) {
+        if (budget <= 0) continue;
+        budget -= this.#read(assignment, Math.min(this.#partitionMaxBytes, budget));
+      }
+      const fetched = assignment.fetched;
       if (fetched === null) continue;
-      budget -= fetched.bytes;
-      records += fetched.records.length;
+      const taken: Record[] = [];
+      const count = fetched.take(taken, this.#maxPollRecords - records);
+      records += count;
+      if (fetchChannel.hasSubscribers) publishFetch(this.#source, assignment.topic, assignment.partition, count, fetched.takeDecodedBytes());
+      if (fetched.exhausted) {
+        assignment.position = fetched.nextFetchOffset;
+        assignment.fetched = null;
+      } else {
+        assignment.position = taken[count - 1]!.offset + 1;
+      }
+      if (count === 0) continue;
       batches.push({
         topic: assignment.topic,
         partition: assignment.partition,
-        records: fetched.records,
+        records: taken,
         highWatermark: assignment.log.highWatermark,
-        nextOffset: assignment.position!,
+        nextOffset: assignment.position,
       });
     }
     return batches;
   }
 
-  #fetchPartition(assignment: Assignment, maxBytes: number): { records: Record[]; bytes: number } | null {
+  /** Read stored batches from the partition's position into `assignment.fetched`; returns the bytes read. */
+  #read(assignment: Assignment, maxBytes: number): number {
     const log = assignment.log;
     let position = assignment.position!;
     let result;
@@ -239,18 +258,9 @@ export class Consumer {
       assignment.position = position = this.#resetPosition(assignment);
       result = log.read(position, maxBytes, log.highWatermark);
     }
-    if (result.records.length === 0) return null;
-    const records: Record[] = [];
-    let at = 0;
-    while (at < result.records.length) {
-      const decoded = decodeRecordBatch(result.records, at, { crcChecked: true });
-      for (const record of decoded.records) if (record.offset >= position) records.push(record);
-      at += decoded.header.batchLength + 12;
-    }
-    assignment.position = result.nextOffset;
-    if (fetchChannel.hasSubscribers) publishFetch(this.#source, assignment.topic, assignment.partition, records.length, result.records.length);
-    if (records.length === 0) return null;
-    return { records, bytes: result.records.length };
+    if (result.records.length === 0) return 0;
+    assignment.fetched = new CompletedFetch(result.records, position, result.nextOffset);
+    return result.records.length;
   }
 
   /** Batches as they arrive, until the consumer is closed. */

@@ -207,21 +207,79 @@ describe('Consumer', () => {
     expect(counts).toEqual([1, 1, 1, 1, 1]);
   });
 
-  test('max.poll.records ends a poll early, and partitions take turns at being first', async () => {
+  test('max.poll.records caps each poll; the rest of a fetch waits for the next polls, in order, none lost', async () => {
     const broker = await openBroker();
     await broker.createTopic('t', { partitions: 3 });
     const producer = broker.producer();
     await producer.send({ topic: 't', messages: [0, 1, 2].flatMap((partition) => [{ value: 'a', partition }, { value: 'b', partition }]) });
     const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.poll.records': 1 });
     consumer.assign([0, 1, 2].map((partition) => ({ topic: 't', partition })));
-    const order: number[] = [];
-    for (let round = 0; round < 3; round++) {
+    const seen: string[] = [];
+    const firstPartitions: number[] = [];
+    for (let round = 0; round < 6; round++) {
       const batches = await consumer.poll();
       expect(batches.length).toBe(1);
-      order.push(batches[0]!.partition);
+      const [batch] = batches;
+      expect(batch!.records.length).toBe(1);
+      const record = batch!.records[0]!;
+      // The position (what a commit records) is just past the record handed out, not the fetch's end.
+      expect(consumer.position('t', batch!.partition)).toBe(record.offset + 1);
+      expect(batch!.nextOffset).toBe(record.offset + 1);
+      seen.push(`${batch!.partition}:${record.offset}:${record.value!.toString()}`);
+      if (round < 3) firstPartitions.push(batch!.partition);
     }
-    expect(order.sort()).toEqual([0, 1, 2]);
+    expect(seen.sort()).toEqual(['0:0:a', '0:1:b', '1:0:a', '1:1:b', '2:0:a', '2:1:b']);
+    // Partitions take turns at being first, so the first three polls served all three.
+    expect(firstPartitions.sort()).toEqual([0, 1, 2]);
     expect(await consumer.poll()).toEqual([]);
+  });
+
+  test('a poll hands out at most max.poll.records (500 by default) however much one fetch read', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer();
+    await producer.send({ topic: 't', messages: Array.from({ length: 1200 }, (_, index) => ({ value: String(index) })) });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const sizes: number[] = [];
+    const values: string[] = [];
+    for (;;) {
+      const batches = await consumer.poll();
+      if (batches.length === 0) break;
+      sizes.push(batches[0]!.records.length);
+      for (const record of batches[0]!.records) values.push(record.value!.toString());
+    }
+    expect(sizes).toEqual([500, 500, 200]);
+    expect(values).toEqual(Array.from({ length: 1200 }, (_, index) => String(index)));
+  });
+
+  test('a paused partition hands out none of its buffered records, and resumes where it stopped', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer();
+    await producer.send({ topic: 't', messages: Array.from({ length: 6 }, (_, index) => ({ value: String(index) })) });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.poll.records': 2 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    expect((await consumer.poll())[0]!.records.map((record) => record.offset)).toEqual([0, 1]);
+    consumer.pause([{ topic: 't', partition: 0 }]);
+    expect(await consumer.poll()).toEqual([]);
+    consumer.resume([{ topic: 't', partition: 0 }]);
+    expect((await consumer.poll())[0]!.records.map((record) => record.offset)).toEqual([2, 3]);
+    expect((await consumer.poll())[0]!.records.map((record) => record.offset)).toEqual([4, 5]);
+  });
+
+  test('a seek drops what the last fetch read beyond the records handed out', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer();
+    await producer.send({ topic: 't', messages: Array.from({ length: 10 }, (_, index) => ({ value: String(index) })) });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.poll.records': 3 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    expect((await consumer.poll())[0]!.records.map((record) => record.offset)).toEqual([0, 1, 2]);
+    consumer.seek('t', 0, 8);
+    expect((await consumer.poll())[0]!.records.map((record) => record.offset)).toEqual([8, 9]);
+    consumer.seek('t', 0, 1);
+    expect((await consumer.poll())[0]!.records.map((record) => record.offset)).toEqual([1, 2, 3]);
   });
 
   test('seek, pause and resume move and stop a partition', async () => {
