@@ -91,6 +91,11 @@ export class Broker {
   readonly #pool: WorkPool | null;
   /** Per partition, the last append in flight: appends validated on the pool land in call order. */
   readonly #appendTails = new Map<Log, Promise<unknown>>();
+  /**
+   * Batches this broker's encode() built, with their null-key counts: append() skips their CRC
+   * and record checks, which can only find what the encoder just wrote (see append()).
+   */
+  readonly #ownBatches = new WeakMap<Buffer, number>();
   #producerIds: ProducerIdAllocator | null = null;
   #unlock: () => void = () => undefined;
   #closed = false;
@@ -182,7 +187,7 @@ export class Broker {
       ...(this.#options.durability === undefined ? {} : { durability: this.#options.durability }),
       ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
       ...(this.#options.scheduleTasks === undefined ? {} : { scheduleTasks: this.#options.scheduleTasks }),
-      ...(this.#pool === null ? {} : { recoveryScanner: this.#pool }),
+      ...(this.#pool === null ? {} : { recoveryScanner: this.#pool, compactionRunner: this.#pool }),
     });
   }
 
@@ -333,6 +338,11 @@ export class Broker {
    * Append one batch to a partition. With a worker pool, the CRC and record checks of a large batch
    * run on a worker while other partitions' batches are checked on the others; appends to one
    * partition still land in the order they were made.
+   *
+   * A batch that this broker's encode() returned (the embedded producer's) is not checked again:
+   * its bytes never left the process, and re-checking would decompress an LZ4 batch only to find
+   * what the encoder wrote. Only Log.appendValidated's header checks run. Every read still checks
+   * each stored batch's CRC.
    */
   append(topic: string, partition: number, batch: Buffer): Promise<AppendResult> {
     let log: Log;
@@ -342,7 +352,17 @@ export class Broker {
       return Promise.reject(error as Error);
     }
     const pool = this.#pool;
-    const appended = pool === null ? log.append(batch) : this.#appendOnPool(pool, log, batch);
+    const ownNullKeys = this.#ownBatches.get(batch);
+    let appended: Promise<AppendResult>;
+    if (ownNullKeys !== undefined) {
+      this.#ownBatches.delete(batch);
+      // With nothing ahead of it still being checked, it goes to the log at once.
+      appended = this.#appendTails.has(log)
+        ? this.#appendInOrder(log, Promise.resolve({ batch, nullKeyCount: ownNullKeys }))
+        : log.appendValidated(batch, { nullKeyCount: ownNullKeys });
+    } else {
+      appended = pool === null ? log.append(batch) : this.#appendInOrder(log, pool.validate(batch));
+    }
     if (!produceChannel.hasSubscribers) return appended;
     return appended.then((result) => {
       publishProduce(this, topic, partition, result.recordsCount, batch.length);
@@ -350,12 +370,12 @@ export class Broker {
     });
   }
 
-  #appendOnPool(pool: WorkPool, log: Log, batch: Buffer): Promise<AppendResult> {
-    const validated = pool.validate(batch);
+  /** Hand `checked` batches to the log in call order, once each and every earlier one is ready. */
+  #appendInOrder(log: Log, checked: Promise<{ readonly batch: Buffer; readonly nullKeyCount: number }>): Promise<AppendResult> {
     const previous = this.#appendTails.get(log);
     // Appends are ordered by when log.appendValidated is called, so wait only for the previous
     // batch to be handed to the log, not for its acknowledgement.
-    const issued = (previous === undefined ? validated : previous.then(() => validated)).then((result) => ({
+    const issued = (previous === undefined ? checked : previous.then(() => checked)).then((result) => ({
       appended: log.appendValidated(result.batch, result),
     }));
     const tail = issued.then(
@@ -371,7 +391,15 @@ export class Broker {
 
   /** Encode a producer batch, on the pool when it is worth it. */
   encode(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions): Promise<Buffer> | Buffer {
-    return this.#pool === null ? encodeRecordBatch(records, options) : this.#pool.encode(records, options);
+    let nullKeys = 0;
+    for (const record of records) if (record.key === null || record.key === undefined) nullKeys++;
+    if (this.#pool === null) return this.#own(encodeRecordBatch(records, options), nullKeys);
+    return this.#pool.encode(records, options).then((batch) => this.#own(batch, nullKeys));
+  }
+
+  #own(batch: Buffer, nullKeys: number): Buffer {
+    this.#ownBatches.set(batch, nullKeys);
+    return batch;
   }
 
   read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {

@@ -51,3 +51,58 @@ describe('Broker with worker threads', () => {
     }
   });
 });
+
+/** Batches from the broker's own encoder (the embedded producer's) are not checked a second time. */
+describe('Batches the broker encoded itself', () => {
+  const records = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: `record ${index} `.padEnd(120, '.') }));
+
+  test('an own batch reaches the log without a validate task; a batch from elsewhere still gets one', async () => {
+    const broker = await Broker.open({ workers: 1, scheduleTasks: false });
+    try {
+      await broker.createTopic('t', { config: { 'max.message.bytes': 4_000_000 } });
+      const pool = broker.pool!;
+      const before = pool.stats.offloadedTasks;
+      const own = await broker.encode(records, { compression: 'lz4' });
+      const afterEncode = pool.stats.offloadedTasks;
+      expect(afterEncode).toBe(before + 1);
+      await broker.append('t', 0, own);
+      expect(pool.stats.offloadedTasks).toBe(afterEncode);
+      await broker.append('t', 0, encodeRecordBatch(records, { compression: 'lz4' }));
+      expect(pool.stats.offloadedTasks).toBe(afterEncode + 1);
+      const read = broker.log('t', 0).readRecords(0);
+      expect(read.records.map((record) => record.value!.toString())).toEqual([...records, ...records].map((record) => record.value));
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test.each([0, 1])('a compacted topic still refuses a keyless record from the producer (workers: %i)', async (workers) => {
+    const broker = await Broker.open({ workers, scheduleTasks: false });
+    try {
+      await broker.createTopic('t', { config: { 'cleanup.policy': 'compact', 'max.message.bytes': 4_000_000 } });
+      // One batch of 1,000 records, the last without a key.
+      const producer = broker.producer({ retries: 0, 'batch.size': 4_000_000 });
+      const messages = [...records.slice(0, 999), { value: 'no key' }].map((record) => ({ ...record, partition: 0 }));
+      await expect(producer.send({ topic: 't', messages })).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+      expect(broker.log('t', 0).logEndOffset).toBe(0);
+      await producer.send({ topic: 't', messages: records.slice(0, 10).map((record) => ({ ...record, partition: 0 })) });
+      expect(broker.log('t', 0).logEndOffset).toBe(10);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test('an own batch handed to append a second time is checked like any other', async () => {
+    const broker = await Broker.open({ scheduleTasks: false });
+    try {
+      await broker.createTopic('t', { config: { 'max.message.bytes': 4_000_000 } });
+      const own = await broker.encode(records.slice(0, 10), {});
+      await broker.append('t', 0, own);
+      own[own.length - 3]! ^= 0x01;
+      await expect(broker.append('t', 0, own)).rejects.toMatchObject({ code: 'CRC_MISMATCH' });
+      expect(broker.log('t', 0).logEndOffset).toBe(10);
+    } finally {
+      await broker.close();
+    }
+  });
+});
