@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Broker } from '../src/broker/broker.js';
 import { WorkPool } from '../src/pool/pool.js';
 import { OFFLOAD_ALWAYS } from '../src/pool/thresholds.js';
@@ -10,6 +9,7 @@ import { encodeRecordBatch } from '../src/records/record-batch.js';
 import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT_FILE } from '../src/storage/file-names.js';
 import { Log } from '../src/storage/log.js';
 import { fold, median, report, size, type BenchOptions } from './report.js';
+import { crossover, round3 as round, timed, type Timed } from './timing.js';
 
 /**
  * Recovery on the pool (`npm run bench -- recovery`): how long Broker.open takes to recover
@@ -40,22 +40,9 @@ const MiB = 1024 * 1024;
 const KiB = 1024;
 const VALUE_BYTES = 100;
 const TIMESTAMP = 1_700_000_000_000;
-const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
 
 let checksum = 0;
 
-/** Nanoseconds the main thread has run (Linux schedstat), or null where there is no such file. */
-function mainThreadCpuNs(): number | null {
-  try {
-    return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]);
-  } catch {
-    return null;
-  }
-}
-
-function round(value: number, digits = 3): number {
-  return Number(value.toPrecision(digits));
-}
 
 /** `distinct` batches of `records` records with compressible 100-byte values, reused in turn. */
 function makeBatches(distinct: number, records: number): Buffer[] {
@@ -74,24 +61,6 @@ function forgetCleanShutdown(partitionDirectories: ReadonlyArray<string>): void 
   for (const directory of partitionDirectories) {
     for (const name of [CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT_FILE]) rmSync(join(directory, name), { force: true });
   }
-}
-
-interface Timed {
-  readonly wallMs: number;
-  readonly mainCpuMs: number;
-  readonly cpuMs: number;
-}
-
-async function timed(action: () => Promise<void>): Promise<Timed> {
-  const mainStart = mainThreadCpuNs();
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  await action();
-  const wallMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpuStart);
-  const mainEnd = mainThreadCpuNs();
-  const mainCpuMs = mainStart === null || mainEnd === null ? wallMs : (mainEnd - mainStart) / 1e6;
-  return { wallMs, mainCpuMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 async function writePartitions(dataDir: string, partitions: number, partitionBytes: number): Promise<number> {
@@ -305,19 +274,6 @@ async function segmentThreshold(options: BenchOptions): Promise<SegmentRow[]> {
     await Promise.all([...pools.values()].map((pool) => pool?.close()));
   }
   return rows;
-}
-
-/** Interpolate (in log size) where ratio(size) crosses 1 between the last loss and first win. */
-function crossover(points: ReadonlyArray<{ size: number; ratio: number }>): number | null {
-  for (let index = 0; index < points.length; index++) {
-    const point = points[index]!;
-    if (point.ratio < 1) continue;
-    if (index === 0) return point.size;
-    const previous = points[index - 1]!;
-    const fraction = (0 - Math.log(previous.ratio)) / (Math.log(point.ratio) - Math.log(previous.ratio));
-    return Math.round(Math.exp(Math.log(previous.size) + fraction * (Math.log(point.size) - Math.log(previous.size))));
-  }
-  return null;
 }
 
 function reportCrossover(rows: ReadonlyArray<SegmentRow>): void {

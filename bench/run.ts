@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   tuning: () => import('./tuning.bench.js'),
   metrics: () => import('./metrics.bench.js'),
   recovery: () => import('./recovery.bench.js'),
+  compaction: () => import('./compaction.bench.js'),
 };
 
 async function main(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { CompressionCodec } from '../records/record.js';
 import type { EncodeBatchOptions } from '../records/record-batch.js';
+import type { CompactionJob, CompactionOutcome } from '../storage/compactor.js';
 import type { RecoveryScan } from '../storage/recovery-scan.js';
 import type { DecodedColumns } from './decode-columns.js';
 import type { PackedRecords } from './packed-records.js';
@@ -14,7 +15,8 @@ import type { TaskResult, ValidatedBatchInfo } from './tasks.js';
  * - `copiedBytes` in a response counts what the worker had to copy to make its output
  *   transferable (an output that was a slice of the worker's shared Buffer pool).
  * - recovery-scan sends only a path: the worker reads the file, so no segment byte crosses;
- *   the scan's Float64Array of batches comes back by transfer.
+ *   the scan's Float64Array of batches comes back by transfer. compaction likewise sends paths
+ *   and gets back, per file it wrote, such a scan.
  * - validate and decode send their input back, since transferring it away detached the
  *   caller's copy; it comes back whether the task succeeded or not.
  */
@@ -38,7 +40,9 @@ export type WorkerRequest =
       readonly decompressedBytesLimit: number;
     }
   /** A segment file's recovery scan; the worker opens and reads the file itself. */
-  | { readonly kind: 'recovery-scan'; readonly path: string; readonly fileBytes: number };
+  | { readonly kind: 'recovery-scan'; readonly path: string; readonly fileBytes: number }
+  /** A partition's compaction pass; the worker reads the segments and writes the new files. */
+  | { readonly kind: 'compaction'; readonly job: CompactionJob };
 
 export type TaskKind = WorkerRequest['kind'];
 
@@ -51,4 +55,5 @@ export type WorkerResponse =
       readonly result: TaskResult<Uint8Array>;
       readonly copiedBytes: number;
     }
-  | { readonly kind: 'recovery-scan'; readonly result: TaskResult<RecoveryScan> };
+  | { readonly kind: 'recovery-scan'; readonly result: TaskResult<RecoveryScan> }
+  | { readonly kind: 'compaction'; readonly result: TaskResult<CompactionOutcome> };

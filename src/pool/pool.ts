@@ -31,13 +31,27 @@ import {
 } from './tasks.js';
 import { asBuffer, outgoing } from './transfer.js';
 import { recoveryScanTask } from './recovery-task.js';
+import { compactionTask } from './compaction-task.js';
 import type { RecoveryScan, RecoveryScanner } from '../storage/recovery-scan.js';
+import {
+  compactionJobBytes,
+  type CompactionJob,
+  type CompactionOutcome,
+  type CompactionRunner,
+} from '../storage/compactor.js';
 
 /**
  * Recovery scans in flight per worker: two keep a worker busy while the next one's answer is
  * handled, and a scan is milliseconds long, so more would only queue in piscina.
  */
 export const RECOVERY_SCANS_PER_WORKER = 2;
+
+/**
+ * Compaction passes in flight in the whole pool (Kafka's log.cleaner.threads, default 1): a pass
+ * holds its worker for as long as it reads and writes its segments, so the others stay free for
+ * produce and fetch work. Further passes wait their turn (FIFO).
+ */
+export const COMPACTIONS_IN_FLIGHT = 1;
 
 export {
   MAX_QUEUE_MAX,
@@ -49,8 +63,8 @@ export {
 export type { ResolvedWorkPoolOptions, WorkPoolOptions } from './pool-options.js';
 
 /**
- * WorkPool: CPU-heavy record work (validate, encode, decode, LZ4, and the recovery scans of
- * segments at open) for many partitions at once. The broker keeps each partition's single
+ * WorkPool: CPU-heavy record work (validate, encode, decode, LZ4, the recovery scans of
+ * segments at open, and compaction passes) for many partitions at once. The broker keeps each partition's single
  * writer on the main thread and awaits the pool.
  *
  * - `workers: 0` runs every task inline through the same task functions (encode of RecordInput
@@ -159,7 +173,7 @@ function recordBytes(records: ReadonlyArray<RecordInput>): number {
   return total;
 }
 
-export class WorkPool implements RecoveryScanner {
+export class WorkPool implements RecoveryScanner, CompactionRunner {
   readonly options: ResolvedWorkPoolOptions;
   readonly #piscina: Piscina<WorkerRequest, WorkerResponse> | null;
   readonly #stats: MutableStats = {
@@ -179,6 +193,8 @@ export class WorkPool implements RecoveryScanner {
    */
   #scanSlotsUsed = 0;
   readonly #scanSlotWaiters: Array<() => void> = [];
+  #compactionsRunning = 0;
+  readonly #compactionWaiters: Array<() => void> = [];
 
   private constructor(options: ResolvedWorkPoolOptions) {
     this.options = options;
@@ -330,6 +346,42 @@ export class WorkPool implements RecoveryScanner {
       // The slot passes straight to the next waiter, if any; otherwise it is freed.
       const next = this.#scanSlotWaiters.shift();
       if (next === undefined) this.#scanSlotsUsed--;
+      else next();
+    }
+  }
+
+  /**
+   * A log's compaction pass (CompactionRunner, for Log.compact): null when the segments it reads
+   * come to less than thresholds.compactionBytes or there are no workers, and the log runs it
+   * inline. Otherwise a worker reads the segment files and writes the cleaned ones; passes wait
+   * for one of COMPACTIONS_IN_FLIGHT places. With the queue full of other work, it runs inline.
+   */
+  compactSegments(job: CompactionJob): Promise<CompactionOutcome> | null {
+    assert(!this.#closed, 'WorkPool used after close()');
+    if (this.#piscina === null || compactionJobBytes(job) < this.options.thresholds.compactionBytes) {
+      this.#stats.inlineTasks++;
+      return null;
+    }
+    return this.#compactInTurn(job);
+  }
+
+  async #compactInTurn(job: CompactionJob): Promise<CompactionOutcome> {
+    if (this.#compactionsRunning >= COMPACTIONS_IN_FLIGHT) {
+      await new Promise<void>((resolve) => this.#compactionWaiters.push(resolve));
+    } else {
+      this.#compactionsRunning++;
+    }
+    try {
+      if (!this.#hasRoom()) {
+        this.#stats.overflowInlineTasks++;
+        return unwrap(compactionTask(job));
+      }
+      const response = await this.#run({ kind: 'compaction', job }, null);
+      assert(response.kind === 'compaction', `compaction got a ${response.kind} response`);
+      return unwrap(response.result);
+    } finally {
+      const next = this.#compactionWaiters.shift();
+      if (next === undefined) this.#compactionsRunning--;
       else next();
     }
   }

@@ -70,6 +70,11 @@ export interface OffloadThresholds {
    * batch; see native-notes.md, "Recovery on the pool"). The worker reads the file itself.
    */
   readonly recoveryScanBytes: number;
+  /**
+   * Bytes of the segment files a compaction pass reads (see native-notes.md, "Compaction on the
+   * pool"). The worker reads and writes the files itself.
+   */
+  readonly compactionBytes: number;
 }
 
 const KiB = 1024;
@@ -87,6 +92,7 @@ export const OFFLOAD_THRESHOLDS_DEFAULT: OffloadThresholds = {
   compressBytes: 40 * KiB,
   decompressBytes: 24 * KiB,
   recoveryScanBytes: 72 * KiB,
+  compactionBytes: 64 * KiB,
 };
 
 /** Every task goes to a worker (tests, and benchmarks of the worker path itself). */
@@ -102,4 +108,5 @@ export const OFFLOAD_ALWAYS: OffloadThresholds = {
   compressBytes: 0,
   decompressBytes: 0,
   recoveryScanBytes: 0,
+  compactionBytes: 0,
 };

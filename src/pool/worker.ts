@@ -2,6 +2,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { unreachable } from '../core/assert.js';
 import type { DecodedColumns } from './decode-columns.js';
 import type { WorkerRequest, WorkerResponse } from './messages.js';
+import { compactionTask, compactionTransferList } from './compaction-task.js';
 import { recoveryScanTask } from './recovery-task.js';
 import {
   compressTask,
@@ -19,8 +20,8 @@ import { asBuffer, outgoing } from './transfer.js';
  * Piscina.move so every ArrayBuffer in it is transferred back, not cloned.
  *
  * - Stateless: any worker may take any task, so piscina's default balancing is used.
- * - Imports only core, records, the pool's own modules and, for the recovery scan, storage's
- *   scan and FileIO (style item 17).
+ * - Imports only core, records, the pool's own modules and, for the recovery scan and
+ *   compaction, storage's scan, compactor and FileIO (style item 17).
  * - An output that is a slice of this thread's shared Buffer pool is copied first (transferring
  *   the pool would break every later Buffer.allocUnsafe here), and the copy is reported.
  */
@@ -82,6 +83,10 @@ export default function runTask(request: WorkerRequest): unknown {
     case 'recovery-scan': {
       const result = recoveryScanTask({ path: request.path, fileBytes: request.fileBytes });
       return moving({ kind: 'recovery-scan', result }, result.ok ? [result.value.batches.buffer] : []);
+    }
+    case 'compaction': {
+      const result = compactionTask(request.job);
+      return moving({ kind: 'compaction', result }, result.ok ? compactionTransferList(result.value) : []);
     }
     default:
       return unreachable(request);

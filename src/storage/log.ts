@@ -32,15 +32,24 @@ import {
   validateRecordBatch,
 } from '../records/record-batch.js';
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
-import { buildOffsetMap, rewriteSegment } from './compactor.js';
+import {
+  type CleanedSegment,
+  type CompactionJob,
+  type CompactionOutcome,
+  type CompactionRunner,
+  removeQuietly,
+  runCompaction,
+} from './compactor.js';
 import { hasPolicy, resolveLogConfig, type LogConfig, type LogConfigInput } from './config.js';
 import { nodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEANER_OFFSET_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
+  CLEANED_SUFFIX,
   DELETED_SUFFIX,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   RECOVERY_POINT_CHECKPOINT_FILE,
+  SWAP_SUFFIX,
 } from './file-names.js';
 import { loadSegments, type LoadedLog, type RecoveryReport } from './log-loader.js';
 import {
@@ -91,6 +100,11 @@ export interface LogOptions {
    * declines small segments, which are then scanned inline). Used only with node:fs reads.
    */
   readonly recoveryScanner?: RecoveryScanner;
+  /**
+   * Where compaction passes may run instead of this thread (a WorkPool: it declines small jobs,
+   * which then run inline). Used only with node:fs reads, as recoveryScanner.
+   */
+  readonly compactionRunner?: CompactionRunner;
 }
 
 export interface AppendResult {
@@ -173,6 +187,9 @@ export class Log extends EventEmitter {
   #closed = false;
   #timers: NodeJS.Timeout[] = [];
   #deletions = new Set<{ timer: NodeJS.Timeout; segment: LogSegment }>();
+  readonly #compactionRunner: CompactionRunner | null;
+  /** The compaction pass in progress (one at a time per log), or null. */
+  #compaction: Promise<CompactionResult> | null = null;
 
   private constructor(
     directory: string,
@@ -192,6 +209,7 @@ export class Log extends EventEmitter {
     this.#leaderEpoch = options.leaderEpoch ?? 0;
     this.#decompressedBytesLimit = options.decompressedBytesLimit ?? DECOMPRESSED_BYTES_LIMIT_DEFAULT;
     this.#scheduleTasks = options.scheduleTasks !== false;
+    this.#compactionRunner = io.read === nodeFileIO.read ? (options.compactionRunner ?? null) : null;
     // Shared with every segment, which keeps a reference: reconfigure() changes it in place.
     this.#settings = settings;
     // An absent checkpoint reads as 0 for an empty log, so a new log need not write one.
@@ -786,19 +804,52 @@ export class Log extends EventEmitter {
    * One compaction pass for cleanup.policy=compact (see compactor.ts): runs when the dirty share of
    * the cleanable segments exceeds min.cleanable.dirty.ratio, when the oldest dirty segment is past
    * max.compaction.lag.ms, or when forced. The active segment is never compacted.
+   *
+   * The pass reads segment files and writes new ones, on a worker when the log has a
+   * compactionRunner that takes the job, else on this thread; appends, reads and retention go on
+   * meanwhile. The swap happens here, after: a segment that retention deleted in the meantime is
+   * skipped and its new file removed. One pass at a time: a call while one runs gets its result.
    */
-  compact(options: { nowMs?: number; force?: boolean } = {}): CompactionResult {
-    const nowMs = options.nowMs ?? this.#clock();
-    const none: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
+  compact(options: { nowMs?: number; force?: boolean } = {}): Promise<CompactionResult> {
+    if (this.#compaction !== null) return this.#compaction;
+    let planned: PlannedCompaction | null;
+    try {
+      planned = this.#planCompaction(options.nowMs ?? this.#clock(), options.force === true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (planned === null) return Promise.resolve(NO_COMPACTION);
+    const job = planned.job;
+    const offloaded = this.#compactionRunner?.compactSegments(job) ?? null;
+    if (offloaded === null) {
+      try {
+        return Promise.resolve(this.#applyCompaction(planned, runCompaction(job, this.#io)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const pass = offloaded
+      .then(
+        (outcome) => this.#applyCompaction(planned, outcome),
+        (error: unknown) => this.#abandonCompaction(planned, error),
+      )
+      .finally(() => {
+        this.#compaction = null;
+      });
+    this.#compaction = pass;
+    return pass;
+  }
+
+  #planCompaction(nowMs: number, force: boolean): PlannedCompaction | null {
     this.#ensureWritable();
-    if (!hasPolicy(this.#config, 'compact')) return none;
+    if (!hasPolicy(this.#config, 'compact')) return null;
     this.#drainNow();
     const inactive = this.#segments.slice(0, -1);
     const lagMs = this.#config['min.compaction.lag.ms'];
     let end = 0;
     while (end < inactive.length && inactive[end]!.largestTimestamp() <= nowMs - lagMs) end++;
     const cleanable = inactive.slice(0, end);
-    if (cleanable.length === 0) return none;
+    if (cleanable.length === 0) return null;
     const checkpointed = readOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE);
     const firstDirtyOffset = Math.max(checkpointed ?? 0, this.#logStartOffset);
     const dirty = cleanable.filter((segment) => segment.nextOffset > firstDirtyOffset);
@@ -806,46 +857,76 @@ export class Log extends EventEmitter {
     const totalBytes = cleanable.reduce((sum, segment) => sum + segment.sizeBytes, 0);
     const overdue = dirty.some((segment) => nowMs - segment.largestTimestamp() > this.#config['max.compaction.lag.ms']);
     const ratio = totalBytes === 0 ? 0 : dirtyBytes / totalBytes;
-    if (options.force !== true && !overdue && (dirty.length === 0 || ratio <= this.#config['min.cleanable.dirty.ratio'])) {
-      return none;
-    }
-    const plan = {
-      segments: cleanable,
+    if (!force && !overdue && (dirty.length === 0 || ratio <= this.#config['min.cleanable.dirty.ratio'])) return null;
+    const job: CompactionJob = {
+      segments: cleanable.map((segment) => {
+        const { path, fileBytes } = segment.recoveryFile;
+        return { path, baseOffset: segment.baseOffset, fileBytes, nextOffset: segment.nextOffset };
+      }),
       firstDirtyOffset,
       nowMs,
       deleteRetentionMs: this.#config['delete.retention.ms'],
       decompressedBytesLimit: this.#decompressedBytesLimit,
     };
-    const latest = buildOffsetMap(plan);
-    // Written first: segments below it may have offset gaps from here on (see offsetsContiguous).
-    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, this.#segments[end]!.baseOffset);
-    for (const segment of cleanable) segment.offsetsContiguous = false;
+    return { job, segments: cleanable, cleanEnd: this.#segments[end]!.baseOffset };
+  }
+
+  /**
+   * Swap in what a pass wrote. Each cleaned file replaces its segment if that segment is still
+   * this log's, unchanged; otherwise (retention deleted it meanwhile, or the log was truncated)
+   * the file is removed. Nothing is swapped into a closed or failed log.
+   */
+  #applyCompaction(planned: PlannedCompaction, outcome: CompactionOutcome): CompactionResult {
     const result = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
-    for (const segment of cleanable) {
-      const rewrite = rewriteSegment(segment, latest, plan, this.#io);
-      if (rewrite === null) continue;
-      this.#swapIn(rewrite.segment, rewrite.swapPath, nowMs);
+    const live = planned.segments.filter((segment) => this.#segments.includes(segment));
+    if (this.#closed || this.#failure !== null) {
+      for (const cleaned of outcome.cleaned) removeQuietly(this.#io, cleaned.cleanedPath);
+      return result;
+    }
+    // Written first: segments below it may have offset gaps from here on (see offsetsContiguous).
+    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, planned.cleanEnd);
+    for (const segment of live) segment.offsetsContiguous = false;
+    for (const cleaned of outcome.cleaned) {
+      const segment = live.find((candidate) => candidate.baseOffset === cleaned.baseOffset);
+      if (segment === undefined || segment.sizeBytes !== cleaned.bytesBefore) {
+        removeQuietly(this.#io, cleaned.cleanedPath);
+        continue;
+      }
+      this.#swapIn(segment, cleaned, planned.job.nowMs);
       result.segmentsRewritten++;
-      result.recordsRemoved += rewrite.recordsRemoved;
-      result.bytesBefore += rewrite.bytesBefore;
-      result.bytesAfter += rewrite.bytesAfter;
+      result.recordsRemoved += cleaned.recordsRemoved;
+      result.bytesBefore += cleaned.bytesBefore;
+      result.bytesAfter += cleaned.bytesAfter;
     }
     this.#io.syncDirectory(this.directory);
     this.emit('compaction', result);
     return result;
   }
 
-  /** Replace `segment` by its compacted `.swap` file; indexes are rebuilt from the new file. */
-  #swapIn(segment: LogSegment, swapPath: string, nowMs: number): void {
+  /**
+   * A pass that failed on a worker. If one of its segments is no longer this log's (retention
+   * removed the file while it was being read), the pass is moot: nothing was swapped, leftovers
+   * are removed, and the next pass starts afresh. Any other failure is the caller's.
+   */
+  #abandonCompaction(planned: PlannedCompaction, error: unknown): CompactionResult {
+    for (const segment of planned.job.segments) removeQuietly(this.#io, segment.path + CLEANED_SUFFIX);
+    if (planned.segments.some((segment) => !this.#segments.includes(segment))) return NO_COMPACTION;
+    throw error;
+  }
+
+  /** Replace `segment` by its compacted file; indexes are rebuilt from the file's scan. */
+  #swapIn(segment: LogSegment, cleaned: CleanedSegment, nowMs: number): void {
     const index = this.#segments.indexOf(segment);
     assert(index >= 0 && index < this.#segments.length - 1, 'only inactive segments are compacted');
+    const swapPath = segment.paths.log + SWAP_SUFFIX;
+    this.#io.rename(cleaned.cleanedPath, swapPath);
     segment.close();
     this.#io.unlink(segment.paths.index);
     this.#io.unlink(segment.paths.timeIndex);
     this.#io.rename(swapPath, segment.paths.log);
     const fresh = LogSegment.open(this.directory, segment.baseOffset, this.#settings, this.#io, nowMs);
     fresh.offsetsContiguous = false;
-    const recovered = fresh.recover(false);
+    const recovered = fresh.applyRecoveryScan(cleaned.scan, false);
     assert(recovered.reason === null, `compacted segment ${segment.paths.log} does not validate: ${recovered.reason}`);
     fresh.onBecomeInactive();
     this.#segments[index] = fresh;
@@ -875,7 +956,7 @@ export class Log extends EventEmitter {
       if (this.#closed || this.#failure !== null) return;
       try {
         this.deleteOldSegments();
-        this.compact();
+        this.compact().catch((error: unknown) => this.emit('error', error));
         this.#producers.expire(this.#clock(), PRODUCER_ID_EXPIRATION_MS_DEFAULT);
       } catch (error) {
         this.emit('error', error);
@@ -901,6 +982,8 @@ export class Log extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const timer of this.#timers) clearInterval(timer);
+    // A compaction pass on a worker finishes (and swaps in) before the log closes.
+    await this.#compaction?.catch(() => undefined);
     let clean = this.#failure === null;
     try {
       if (clean) {
@@ -934,6 +1017,17 @@ export class Log extends EventEmitter {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+const NO_COMPACTION: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
+
+/** A compaction job and what the log needs to apply it. */
+interface PlannedCompaction {
+  readonly job: CompactionJob;
+  /** The segments of job.segments, as they were when planned. */
+  readonly segments: ReadonlyArray<LogSegment>;
+  /** Cleaner checkpoint once applied: base offset of the first segment not cleaned. */
+  readonly cleanEnd: number;
 }
 
 function batchIdentity(batch: Buffer): BatchIdentity {

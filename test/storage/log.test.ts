@@ -412,7 +412,7 @@ describe('Log compaction', () => {
     for (let round = 0; round < 6; round++) {
       await log.append(encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${round}`, timestamp: 1000 }))));
     }
-    const result = log.compact({ force: true, nowMs: 10_000 });
+    const result = await log.compact({ force: true, nowMs: 10_000 });
     expect(result.recordsRemoved).toBeGreaterThan(0);
     const survivors = [];
     let offset = log.logStartOffset;
@@ -451,12 +451,12 @@ describe('Log compaction', () => {
       return out;
     };
     expect(log.segmentBaseOffsets()).toEqual([0, 2, 3]);
-    log.compact({ force: true, nowMs: 10_000 });
+    await log.compact({ force: true, nowMs: 10_000 });
     expect(collect()).toContain('k=null');
     expect(collect()).not.toContain('k=v');
-    log.compact({ force: true, nowMs: 10_500 });
+    await log.compact({ force: true, nowMs: 10_500 });
     expect(collect()).toContain('k=null');
-    log.compact({ force: true, nowMs: 11_001 });
+    await log.compact({ force: true, nowMs: 11_001 });
     expect(collect()).not.toContain('k=null');
     await log.close();
   });
