@@ -14,7 +14,7 @@ import { crossover, round3, timed } from './timing.js';
  * Compaction on the pool (`npm run bench -- compaction`): a pass of cleanup.policy=compact
  * inline against the same pass on a 1- or 2-worker pool.
  *
- * Data: keyed 100-byte values in 100-record batches; 512 distinct keys, each rewritten many
+ * Data: keyed 100-byte values in 25-record batches (3 KB); 512 distinct keys, each rewritten many
  * times, so a pass removes most records (the usual state of a changelog topic). The partition is
  * written once into a template directory; every timed pass runs on a fresh copy of it (the copy
  * is not timed and leaves the files in the page cache), with a fixed nowMs.
@@ -33,7 +33,7 @@ const MiB = 1024 * KiB;
 const TIMESTAMP = 1_700_000_000_000;
 const NOW_MS = TIMESTAMP + 86_400_000;
 const KEYS = 512;
-const RECORDS_PER_BATCH = 100;
+const RECORDS_PER_BATCH = 25;
 const MODES = ['inline', '1w', '2w'] as const;
 type Mode = (typeof MODES)[number];
 

@@ -44,6 +44,7 @@ const NO_FILE_IO: FileIO = {
   makeDirectory: unusedFile,
   readFile: unusedFile,
   mtimeMs: unusedFile,
+  setMtimeMs: unusedFile,
 };
 
 let checksum = 0;

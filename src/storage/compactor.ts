@@ -50,6 +50,12 @@ export interface CompactionSegment {
   readonly fileBytes: number;
   /** One past the segment's last offset. */
   readonly nextOffset: number;
+  /**
+   * LogSegment.largestTimestamp() when planned: it becomes the cleaned file's modification time,
+   * which is what a segment left with no records reports (min.compaction.lag.ms and retention.ms
+   * read it), as Kafka's cleaner keeps a cleaned segment's lastModified.
+   */
+  readonly largestTimestamp: number;
 }
 
 export interface CompactionJob {
@@ -214,6 +220,7 @@ function rewriteSegment(
     });
     if (fd === null) return null;
     io.datasyncSync(fd);
+    io.setMtimeMs(cleanedPath, Math.max(0, segment.largestTimestamp));
   } catch (error) {
     if (fd !== null) {
       io.close(fd);

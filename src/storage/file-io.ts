@@ -25,6 +25,8 @@ export interface FileIO {
   makeDirectory(path: string): void;
   readFile(path: string): Buffer;
   mtimeMs(path: string): number;
+  /** Set a file's modification time (compaction keeps a segment's, as Kafka's cleaner does). */
+  setMtimeMs(path: string, mtimeMs: number): void;
 }
 
 export const nodeFileIO: FileIO = {
@@ -65,4 +67,5 @@ export const nodeFileIO: FileIO = {
   makeDirectory: (path) => void fs.mkdirSync(path, { recursive: true }),
   readFile: (path) => fs.readFileSync(path),
   mtimeMs: (path) => fs.statSync(path).mtimeMs,
+  setMtimeMs: (path, mtimeMs) => fs.utimesSync(path, mtimeMs / 1000, mtimeMs / 1000),
 };

@@ -17,7 +17,13 @@ export const SWAP_SUFFIX = '.swap';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+/** Where the next compaction pass's dirty section starts; written once a pass has swapped everything in. */
 export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+/**
+ * Brook's own: offsets below it may have gaps (compacted segments). Written before a pass swaps
+ * anything in, so a crash mid-swap leaves it ahead of the cleaner checkpoint, never behind.
+ */
+export const COMPACTED_BELOW_CHECKPOINT_FILE = 'compacted-below-checkpoint';
 
 const OFFSET_DIGITS = 20;
 

@@ -3,6 +3,7 @@ import { readOffsetCheckpoint } from './checkpoint.js';
 import { nodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEANER_OFFSET_CHECKPOINT_FILE,
+  COMPACTED_BELOW_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
@@ -103,8 +104,11 @@ export async function loadSegments(
   const checkpointedRecoveryPoint = readOffsetCheckpoint(io, directory, RECOVERY_POINT_CHECKPOINT_FILE);
   const checkpointedLogStart = readOffsetCheckpoint(io, directory, LOG_START_OFFSET_CHECKPOINT_FILE);
   const segments = logOffsets.map((offset) => LogSegment.open(directory, offset, settings, io, nowMs));
-  // Compaction may have left offset gaps below the cleaner checkpoint; elsewhere offsets are contiguous.
-  const compactedBelow = readOffsetCheckpoint(io, directory, CLEANER_OFFSET_CHECKPOINT_FILE) ?? 0;
+  // Compaction may have left offset gaps below either checkpoint; elsewhere offsets are contiguous.
+  const compactedBelow = Math.max(
+    readOffsetCheckpoint(io, directory, CLEANER_OFFSET_CHECKPOINT_FILE) ?? 0,
+    readOffsetCheckpoint(io, directory, COMPACTED_BELOW_CHECKPOINT_FILE) ?? 0,
+  );
   for (const segment of segments) {
     segment.offsetsContiguous = segment.baseOffset >= compactedBelow && !swapped.has(segment.baseOffset);
   }

@@ -44,6 +44,7 @@ import { hasPolicy, resolveLogConfig, type LogConfig, type LogConfigInput } from
 import { nodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEANER_OFFSET_CHECKPOINT_FILE,
+  COMPACTED_BELOW_CHECKPOINT_FILE,
   CLEAN_SHUTDOWN_FILE,
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
@@ -861,7 +862,7 @@ export class Log extends EventEmitter {
     const job: CompactionJob = {
       segments: cleanable.map((segment) => {
         const { path, fileBytes } = segment.recoveryFile;
-        return { path, baseOffset: segment.baseOffset, fileBytes, nextOffset: segment.nextOffset };
+        return { path, baseOffset: segment.baseOffset, fileBytes, nextOffset: segment.nextOffset, largestTimestamp: segment.largestTimestamp() };
       }),
       firstDirtyOffset,
       nowMs,
@@ -883,8 +884,11 @@ export class Log extends EventEmitter {
       for (const cleaned of outcome.cleaned) removeQuietly(this.#io, cleaned.cleanedPath);
       return result;
     }
-    // Written first: segments below it may have offset gaps from here on (see offsetsContiguous).
-    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, planned.cleanEnd);
+    // Before any swap: segments below it may have offset gaps from here on (see offsetsContiguous).
+    const compactedBelow = readOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE) ?? 0;
+    if (planned.cleanEnd > compactedBelow) {
+      writeOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE, planned.cleanEnd);
+    }
     for (const segment of live) segment.offsetsContiguous = false;
     for (const cleaned of outcome.cleaned) {
       const segment = live.find((candidate) => candidate.baseOffset === cleaned.baseOffset);
@@ -898,6 +902,9 @@ export class Log extends EventEmitter {
       result.bytesBefore += cleaned.bytesBefore;
       result.bytesAfter += cleaned.bytesAfter;
     }
+    // After every swap: the next pass's dirty section starts here. A crash before this line
+    // leaves the old value, so the next pass cleans these segments again (and finds them clean).
+    writeOffsetCheckpoint(this.#io, this.directory, CLEANER_OFFSET_CHECKPOINT_FILE, planned.cleanEnd);
     this.#io.syncDirectory(this.directory);
     this.emit('compaction', result);
     return result;

@@ -27,6 +27,7 @@ export class FaultyIO implements FileIO {
   makeDirectory = nodeFileIO.makeDirectory;
   readFile = nodeFileIO.readFile;
   mtimeMs = nodeFileIO.mtimeMs;
+  setMtimeMs = nodeFileIO.setMtimeMs;
 
   write(fd: number, buffer: Buffer, offset: number, length: number, position: number): void {
     this.writeCalls++;
