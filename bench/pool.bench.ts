@@ -6,6 +6,7 @@ import { RECORDS_OFFSET } from '../src/records/batch-layout.js';
 import type { CompressionCodec, RecordInput } from '../src/records/record.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../src/records/record-batch.js';
 import { fold, median, report, size, type BenchOptions } from './report.js';
+import { crossover } from './timing.js';
 
 /**
  * Worker pool (`npm run bench -- pool`): is a task cheaper inline or on a worker, and from what
@@ -278,19 +279,6 @@ function thresholdInputBytes(cell: Cell, batchBytes: number, records: RecordInpu
   }
 }
 
-/** Interpolate (in log size) where ratio(size) crosses 1 between the last loss and first win. */
-function crossover(points: ReadonlyArray<{ size: number; ratio: number }>): number | null {
-  for (let index = 0; index < points.length; index++) {
-    const point = points[index]!;
-    if (point.ratio < 1) continue;
-    if (index === 0) return point.size;
-    const previous = points[index - 1]!;
-    const fraction = (0 - Math.log(previous.ratio)) / (Math.log(point.ratio) - Math.log(previous.ratio));
-    const logSize = Math.log(previous.size) + fraction * (Math.log(point.size) - Math.log(previous.size));
-    return Math.round(Math.exp(logSize));
-  }
-  return null;
-}
 
 /**
  * Per task, codec and payload: where offloading starts to pay, in the threshold's own unit

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,4 +29,21 @@ export async function withTempDir<T>(body: (path: string) => T | Promise<T>, pre
   } finally {
     directory.remove();
   }
+}
+
+/**
+ * For a test file: a function that makes a temporary directory, each removed after the test that
+ * made it (registers a vitest afterEach). Call once at module level.
+ */
+export function tempDirsPerTest(prefix?: string): () => string {
+  let made: TempDir[] = [];
+  afterEach(() => {
+    for (const directory of made) directory.remove();
+    made = [];
+  });
+  return () => {
+    const directory = makeTempDir(prefix);
+    made.push(directory);
+    return directory.path;
+  };
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { WorkPool } from '../../src/pool/pool.js';
 import { OFFLOAD_ALWAYS } from '../../src/pool/thresholds.js';
@@ -21,7 +21,7 @@ import {
 } from '../../src/storage/file-names.js';
 import { Log, type CompactionResult, type LogOptions } from '../../src/storage/log.js';
 import { Prng } from '../helpers/prng.js';
-import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
+import { tempDirsPerTest } from '../helpers/temp-dir.js';
 import {
   COMPACTION_CRASH_CONFIG,
   COMPACTION_CRASH_NOW_MS,
@@ -47,7 +47,7 @@ const T0 = 1_700_000_000_000;
 const LATER = Date.now() + 24 * 3_600_000;
 
 let pool: WorkPool;
-let directories: TempDir[] = [];
+const tempDir = tempDirsPerTest();
 
 beforeAll(() => {
   pool = WorkPool.create({ workers: 1, thresholds: OFFLOAD_ALWAYS });
@@ -57,16 +57,6 @@ afterAll(async () => {
   await pool.close();
 });
 
-afterEach(() => {
-  for (const directory of directories) directory.remove();
-  directories = [];
-});
-
-function tempDir(): string {
-  const directory = makeTempDir();
-  directories.push(directory);
-  return directory.path;
-}
 
 /** A partition directory (`<topic>-<partition>`, as the checkpoint files require). */
 function partitionDir(): string {

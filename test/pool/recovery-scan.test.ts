@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import type { EngineError } from '../../src/core/errors.js';
 import { WorkPool } from '../../src/pool/pool.js';
@@ -14,7 +14,7 @@ import { encodeRecordBatch } from '../../src/records/record-batch.js';
 import { CLEAN_SHUTDOWN_FILE, LOG_SUFFIX, RECOVERY_POINT_CHECKPOINT_FILE } from '../../src/storage/file-names.js';
 import { Log, type LogOptions, type RecoveryReport } from '../../src/storage/log.js';
 import { Prng } from '../helpers/prng.js';
-import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
+import { tempDirsPerTest } from '../helpers/temp-dir.js';
 
 /**
  * Recovery with its scans on worker threads against recovery inline, on copies of the same
@@ -28,7 +28,7 @@ import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
  */
 
 let offloading: WorkPool;
-let directories: TempDir[] = [];
+const tempDir = tempDirsPerTest();
 
 beforeAll(() => {
   offloading = WorkPool.create({ workers: 2, thresholds: OFFLOAD_ALWAYS });
@@ -38,16 +38,6 @@ afterAll(async () => {
   await offloading.close();
 });
 
-afterEach(() => {
-  for (const directory of directories) directory.remove();
-  directories = [];
-});
-
-function tempDir(): string {
-  const directory = makeTempDir();
-  directories.push(directory);
-  return directory.path;
-}
 
 const T0_MS = 1_700_000_000_000;
 
