@@ -25,8 +25,8 @@ export interface ConsumerOptions {
   readonly 'max.partition.fetch.bytes'?: number;
   /**
    * Kafka's max.poll.records (500): a poll returns at most this many records. What a fetch read
-   * beyond them waits, undecoded, for the next polls (no second read of the log). Partitions take
-   * turns at being first, so none starves.
+   * beyond them waits, undecoded, for the next polls (no second read of the log), which drain it
+   * before the next partition's turn; partitions take turns at being first, so none starves.
    */
   readonly 'max.poll.records'?: number;
   readonly clock?: Clock;
@@ -213,7 +213,9 @@ export class Consumer {
     const batches: FetchedBatch[] = [];
     let budget = this.#maxBytes;
     let records = 0;
-    const first = active.length === 0 ? 0 : this.#nextFirst++ % active.length;
+    // The partition first in line keeps that place until its fetch is used up (Kafka's
+    // nextInLineFetch): polls drain one fetched buffer at a time, then the turn passes on.
+    const first = active.length === 0 ? 0 : this.#nextFirst % active.length;
     for (let turn = 0; turn < active.length && records < this.#maxPollRecords; turn++) {
       const assignment = active[(first + turn) % active.length]!;
       // fetch.max.bytes bounds new reads; buffered records are handed out whatever the budget.
@@ -242,6 +244,7 @@ export class Consumer {
         nextOffset: assignment.position,
       });
     }
+    if (active.length > 0 && active[first]!.fetched === null) this.#nextFirst = first + 1;
     return batches;
   }
 

@@ -207,7 +207,7 @@ describe('Consumer', () => {
     expect(counts).toEqual([1, 1, 1, 1, 1]);
   });
 
-  test('max.poll.records caps each poll; the rest of a fetch waits for the next polls, in order, none lost', async () => {
+  test('max.poll.records caps each poll; the rest of a fetch is drained by the next polls before the turn passes on, none lost', async () => {
     const broker = await openBroker();
     await broker.createTopic('t', { partitions: 3 });
     const producer = broker.producer();
@@ -215,7 +215,7 @@ describe('Consumer', () => {
     const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.poll.records': 1 });
     consumer.assign([0, 1, 2].map((partition) => ({ topic: 't', partition })));
     const seen: string[] = [];
-    const firstPartitions: number[] = [];
+    const partitions: number[] = [];
     for (let round = 0; round < 6; round++) {
       const batches = await consumer.poll();
       expect(batches.length).toBe(1);
@@ -226,12 +226,38 @@ describe('Consumer', () => {
       expect(consumer.position('t', batch!.partition)).toBe(record.offset + 1);
       expect(batch!.nextOffset).toBe(record.offset + 1);
       seen.push(`${batch!.partition}:${record.offset}:${record.value!.toString()}`);
-      if (round < 3) firstPartitions.push(batch!.partition);
+      partitions.push(batch!.partition);
     }
     expect(seen.sort()).toEqual(['0:0:a', '0:1:b', '1:0:a', '1:1:b', '2:0:a', '2:1:b']);
-    // Partitions take turns at being first, so the first three polls served all three.
-    expect(firstPartitions.sort()).toEqual([0, 1, 2]);
+    // A partition's fetch is drained before the turn passes on (Kafka's nextInLineFetch), and
+    // every partition gets its turn: two polls each, one partition after another.
+    expect(partitions[0]).toBe(partitions[1]);
+    expect(partitions[2]).toBe(partitions[3]);
+    expect(partitions[4]).toBe(partitions[5]);
+    expect(new Set(partitions).size).toBe(3);
     expect(await consumer.poll()).toEqual([]);
+  });
+
+  test('a partition that always has more data does not starve the others', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 2 });
+    const producer = broker.producer();
+    for (let send = 0; send < 20; send++) {
+      await producer.send({ topic: 't', messages: Array.from({ length: 100 }, (_, index) => ({ value: `busy ${send}.${index}`, partition: 0 })) });
+    }
+    await producer.send({ topic: 't', messages: [{ value: 'quiet', partition: 1 }] });
+    // Each fetch reads one batch (100 records); a poll takes at most 50.
+    const consumer = broker.consumer({
+      'auto.offset.reset': 'earliest',
+      'fetch.max.wait.ms': 0,
+      'max.poll.records': 50,
+      'max.partition.fetch.bytes': 1,
+    });
+    consumer.assign([0, 1].map((partition) => ({ topic: 't', partition })));
+    const served: number[] = [];
+    for (let poll = 0; poll < 4; poll++) served.push(...(await consumer.poll()).map((batch) => batch.partition));
+    expect(served).toContain(1);
+    expect(consumer.position('t', 0)).toBeLessThan(2000);
   });
 
   test('a poll hands out at most max.poll.records (500 by default) however much one fetch read', async () => {
