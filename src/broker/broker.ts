@@ -17,10 +17,10 @@ import { readTopics, writeTopics, type TopicRecord } from '../storage/topic-meta
 import { WorkPool } from '../pool/pool.js';
 import { fetchChannel, produceChannel, publishFetch, publishProduce } from '../core/channels.js';
 import { storedRecordCount } from '../records/stored-batches.js';
-import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
+import { DECOMPRESSED_BYTES_LIMIT_DEFAULT, encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
 import type { RecordInput } from '../records/record.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
-import { Producer, type ProducerOptions } from './producer.js';
+import { Producer, type ProduceTarget, type ProducerOptions } from './producer.js';
 import { collisionKey, validateTopicName } from './topic-name.js';
 
 /**
@@ -92,10 +92,17 @@ export class Broker {
   /** Per partition, the last append in flight: appends validated on the pool land in call order. */
   readonly #appendTails = new Map<Log, Promise<unknown>>();
   /**
-   * Batches this broker's encode() built, with their null-key counts: append() skips their CRC
-   * and record checks, which can only find what the encoder just wrote (see append()).
+   * Batches the embedded producer's encoder built (through #produceTarget, never the public
+   * encode()), with their null-key counts: append() skips their CRC and record checks (see there).
    */
   readonly #ownBatches = new WeakMap<Buffer, number>();
+  /** What producer() hands its Producer: this broker, except that batches it encodes are its own. */
+  readonly #produceTarget: ProduceTarget = {
+    partitionCount: (topic) => this.partitionCount(topic),
+    append: (topic, partition, batch) => this.append(topic, partition, batch),
+    initProducerId: () => this.initProducerId(),
+    encode: (records, options) => this.#encodeOwn(records, options),
+  };
   #producerIds: ProducerIdAllocator | null = null;
   #unlock: () => void = () => undefined;
   #closed = false;
@@ -339,10 +346,12 @@ export class Broker {
    * run on a worker while other partitions' batches are checked on the others; appends to one
    * partition still land in the order they were made.
    *
-   * A batch that this broker's encode() returned (the embedded producer's) is not checked again:
-   * its bytes never left the process, and re-checking would decompress an LZ4 batch only to find
-   * what the encoder wrote. Only Log.appendValidated's header checks run. Every read still checks
-   * each stored batch's CRC.
+   * A batch the embedded producer built (Broker.producer()) is not checked again: the producer
+   * makes its records itself (no offsetDelta from the caller), encodes them here and hands the
+   * Buffer straight back, so re-checking would only decompress an LZ4 batch to find what the
+   * encoder wrote. Compressed batches whose records could decompress past the log's limit are not
+   * trusted (they are checked, and refused, like any other). Only Log.appendValidated's header
+   * checks run; every read still checks each stored batch's CRC.
    */
   append(topic: string, partition: number, batch: Buffer): Promise<AppendResult> {
     let log: Log;
@@ -391,15 +400,25 @@ export class Broker {
 
   /** Encode a producer batch, on the pool when it is worth it. */
   encode(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions): Promise<Buffer> | Buffer {
-    let nullKeys = 0;
-    for (const record of records) if (record.key === null || record.key === undefined) nullKeys++;
-    if (this.#pool === null) return this.#own(encodeRecordBatch(records, options), nullKeys);
-    return this.#pool.encode(records, options).then((batch) => this.#own(batch, nullKeys));
+    return this.#pool === null ? encodeRecordBatch(records, options) : this.#pool.encode(records, options);
   }
 
-  #own(batch: Buffer, nullKeys: number): Buffer {
-    this.#ownBatches.set(batch, nullKeys);
-    return batch;
+  /** The producer's encode: as encode(), and the batch is marked as this broker's own. */
+  #encodeOwn(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions): Promise<Buffer> | Buffer {
+    let nullKeys = 0;
+    let sectionBytes = 0;
+    const compressed = (options.compression ?? 'none') !== 'none';
+    for (const record of records) {
+      if (record.key === null || record.key === undefined) nullKeys++;
+      if (compressed) sectionBytes += recordSectionBound(record);
+    }
+    const trusted = !compressed || sectionBytes <= DECOMPRESSED_BYTES_LIMIT_DEFAULT;
+    const own = (batch: Buffer): Buffer => {
+      if (trusted) this.#ownBatches.set(batch, nullKeys);
+      return batch;
+    };
+    const encoded = this.encode(records, options);
+    return Buffer.isBuffer(encoded) ? own(encoded) : encoded.then(own);
   }
 
   read(topic: string, partition: number, offset: number, maxBytes?: number): ReadResult {
@@ -419,7 +438,7 @@ export class Broker {
 
   producer(options: ProducerOptions = {}): Producer {
     this.#ensureOpen();
-    return new Producer(this, options);
+    return new Producer(this.#produceTarget, options);
   }
 
   consumer(options: ConsumerOptions = {}): Consumer {
@@ -448,6 +467,18 @@ export class Broker {
     this.#unlock();
     if (this.#temporary) removeDataDir(this.dataDir);
   }
+}
+
+/** At least the bytes `record` takes in a records section (varint overheads counted at their maximum). */
+function recordSectionBound(record: RecordInput): number {
+  let bytes = 5 + 1 + 10 + 5 + 5 + 5 + 5 + fieldBytes(record.key) + fieldBytes(record.value);
+  for (const header of record.headers ?? []) bytes += 10 + Buffer.byteLength(header.key) + fieldBytes(header.value);
+  return bytes;
+}
+
+function fieldBytes(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
 function partitionCount(key: string, value: unknown): number {

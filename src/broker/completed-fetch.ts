@@ -25,6 +25,8 @@ export class CompletedFetch {
   readonly nextFetchOffset: number;
   /** Bytes decoded since the last call of takeDecodedBytes. */
   #decodedBytes = 0;
+  /** Why the next batch cannot be decoded, once a take found out. */
+  #failure: unknown = null;
 
   constructor(bytes: Buffer, fromOffset: number, nextFetchOffset: number) {
     assert(nextFetchOffset > fromOffset, `a fetch from ${fromOffset} must end above it, not at ${nextFetchOffset}`);
@@ -40,14 +42,23 @@ export class CompletedFetch {
 
   /**
    * Move up to `max` records into `into`, decoding batches as they are reached. Returns how many
-   * were moved; fewer than `max` only when the fetch is exhausted.
+   * were moved; fewer than `max` only when the fetch is exhausted or its next batch is damaged.
    */
   take(into: Record[], max: number): number {
+    if (this.#failure !== null) throw this.#failure;
     let taken = 0;
     while (taken < max) {
       if (this.#index >= this.#records.length) {
         if (this.#at >= this.#bytes.length) break;
-        this.#decodeNext();
+        try {
+          this.#decodeNext();
+        } catch (error) {
+          // A batch that cannot be decoded: the records before it are handed out, and every
+          // later take throws, so the position stays just before it (until a seek).
+          this.#failure = error;
+          if (taken === 0) throw error;
+          break;
+        }
         continue;
       }
       into.push(this.#records[this.#index++]!);

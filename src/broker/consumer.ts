@@ -82,6 +82,8 @@ export class Consumer {
   #committed: CommittedOffsetSource | null = null;
   #closed = false;
   #wake: { aborted: boolean; onAbort?: () => void } | null = null;
+  /** An error met after a poll had taken records: thrown by the next poll (see #fetchOnce). */
+  #deferred: unknown = null;
 
   constructor(source: ConsumeSource, options: ConsumerOptions = {}) {
     this.#source = source;
@@ -138,7 +140,10 @@ export class Consumer {
     this.#interrupt();
   }
 
-  /** The next offset this consumer will read from the partition, or null before its first fetch. */
+  /**
+   * The offset of the next record poll() will hand out for the partition (just past the last one
+   * it handed out: what a commit records), or null before its first fetch.
+   */
   position(topic: string, partition: number): number | null {
     return this.#assigned(topic, partition).position;
   }
@@ -188,8 +193,10 @@ export class Consumer {
   }
 
   /**
-   * One fetch: records from every assigned, unpaused partition, up to the byte limits. Waits up
-   * to fetch.max.wait.ms for fetch.min.bytes when nothing is there yet.
+   * Up to max.poll.records records from the assigned, unpaused partitions: first what earlier
+   * fetches left buffered, then new reads within the byte limits. Waits up to fetch.max.wait.ms
+   * for fetch.min.bytes when nothing is there yet. An error met after records were taken is
+   * thrown by the next poll, and those records are returned now.
    */
   async poll(): Promise<FetchedBatch[]> {
     this.#ensureOpen();
@@ -209,6 +216,11 @@ export class Consumer {
   }
 
   #fetchOnce(active: Assignment[]): FetchedBatch[] {
+    if (this.#deferred !== null) {
+      const error = this.#deferred;
+      this.#deferred = null;
+      throw error;
+    }
     this.#initialise(active);
     const batches: FetchedBatch[] = [];
     let budget = this.#maxBytes;
@@ -218,15 +230,25 @@ export class Consumer {
     const first = active.length === 0 ? 0 : this.#nextFirst % active.length;
     for (let turn = 0; turn < active.length && records < this.#maxPollRecords; turn++) {
       const assignment = active[(first + turn) % active.length]!;
-      // fetch.max.bytes bounds new reads; buffered records are handed out whatever the budget.
-      if (assignment.fetched === null) {
-        if (budget <= 0) continue;
-        budget -= this.#read(assignment, Math.min(this.#partitionMaxBytes, budget));
+      const taken: Record[] = [];
+      let count: number;
+      try {
+        // fetch.max.bytes bounds new reads (the first read of a poll is made whatever it says, as
+        // in Kafka); buffered records are handed out whatever the budget.
+        if (assignment.fetched === null) {
+          if (budget <= 0 && records > 0) continue;
+          budget -= this.#read(assignment, Math.max(1, Math.min(this.#partitionMaxBytes, budget)));
+        }
+        if (assignment.fetched === null) continue;
+        count = assignment.fetched.take(taken, this.#maxPollRecords - records);
+      } catch (error) {
+        // Records already taken from other partitions are returned, their positions moved past
+        // them; the error is this poll's next caller's (Kafka's consumer does the same).
+        if (batches.length === 0) throw error;
+        this.#deferred = error;
+        break;
       }
       const fetched = assignment.fetched;
-      if (fetched === null) continue;
-      const taken: Record[] = [];
-      const count = fetched.take(taken, this.#maxPollRecords - records);
       records += count;
       if (fetchChannel.hasSubscribers) publishFetch(this.#source, assignment.topic, assignment.partition, count, fetched.takeDecodedBytes());
       if (fetched.exhausted) {

@@ -242,7 +242,7 @@ export class GroupConsumer {
     return committed;
   }
 
-  /** Commit the current positions of every assigned partition (the next offsets to read). */
+  /** Commit the current positions of every assigned partition (just past the records poll() handed out). */
   async commit(): Promise<void> {
     const member = this.#member;
     if (member === null || member.memberId === '') return;

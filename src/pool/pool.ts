@@ -48,8 +48,10 @@ export const RECOVERY_SCANS_PER_WORKER = 2;
 
 /**
  * Compaction passes in flight in the whole pool (Kafka's log.cleaner.threads, default 1): a pass
- * holds its worker for as long as it reads and writes its segments, so the others stay free for
- * produce and fetch work. Further passes wait their turn (FIFO).
+ * holds its worker for as long as it reads and writes its segments, so at most one worker is busy
+ * with compaction. Further passes wait their turn (FIFO). piscina may still queue a short task on
+ * that worker behind a pass (it balances by tasks in flight, not by their length): such a task
+ * waits for the pass; the main thread does not.
  */
 export const COMPACTIONS_IN_FLIGHT = 1;
 

@@ -1,10 +1,11 @@
-import { CorruptSegmentError } from '../core/errors.js';
+import { CorruptSegmentError, EngineError, StorageError } from '../core/errors.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
   BATCH_LENGTH_OFFSET,
   CODEC_MASK,
   DELETE_HORIZON_MASK,
+  LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
   TIMESTAMP_TYPE_MASK,
@@ -38,8 +39,9 @@ import { recoveryReader } from './recovery-scan-file.js';
  *    `.swap` and swaps it in: a crash before that rename leaves the old segment (`.cleaned` files
  *    are discarded at open); a crash after it finishes the swap at open.
  *
- * Every batch read is CRC-checked; a damaged segment fails the job with CorruptSegmentError and
- * nothing is swapped. Not done yet: Kafka keeps the last batch of each producer id even when it
+ * Every batch read is CRC-checked and its offsets checked against its segment; a damaged segment
+ * fails the job with CorruptSegmentError before anything is swapped (a failed read or write with
+ * StorageError). Not done yet: Kafka keeps the last batch of each producer id even when it
  * becomes empty (for idempotent producer state, which Brook does not persist yet); here an empty
  * batch is dropped.
  */
@@ -100,6 +102,17 @@ export function compactionJobBytes(job: CompactionJob): number {
 }
 
 export function runCompaction(job: CompactionJob, io: FileIO): CompactionOutcome {
+  try {
+    return compactFiles(job, io);
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    // A failed read or write (ENOSPC, EIO): typed the same whether the pass ran here or on a worker.
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new StorageError('STORAGE_ERROR', `compaction stopped, nothing was swapped: ${detail}`, { retriable: true, cause: error });
+  }
+}
+
+function compactFiles(job: CompactionJob, io: FileIO): CompactionOutcome {
   const latest = buildOffsetMap(job, io);
   const cleaned: CleanedSegment[] = [];
   try {
@@ -119,8 +132,11 @@ function keyOf(record: Record): string | null {
 }
 
 /**
- * Calls `visit` with every batch of a segment file, in order, CRC-checked. The batch is a view of
- * a scratch buffer that the next read reuses: valid until `visit` returns.
+ * Calls `visit` with every batch of a segment file, in order, CRC-checked, with its offsets
+ * checked against the segment (baseOffset lies outside the CRC): each batch starts above the
+ * previous one's last offset, at or above the segment's base offset, and ends below its
+ * nextOffset. The batch is a view of a scratch buffer that the next read reuses: valid until
+ * `visit` returns.
  */
 function forEachFileBatch(
   segment: CompactionSegment,
@@ -133,6 +149,7 @@ function forEachFileBatch(
     let chunk: Buffer = Buffer.alloc(0);
     let chunkStart = 0;
     let position = 0;
+    let previousLastOffset = segment.baseOffset - 1;
     const ensure = (bytes: number): number => {
       if (position + bytes > chunkStart + chunk.length) {
         chunkStart = position;
@@ -154,6 +171,16 @@ function forEachFileBatch(
       } catch (error) {
         throw damaged(segment, position, error instanceof Error ? error.message : String(error));
       }
+      const baseOffset = readInt64(chunk, at);
+      const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+      if (baseOffset <= previousLastOffset || lastOffset >= segment.nextOffset) {
+        throw damaged(
+          segment,
+          position,
+          `batch offsets ${baseOffset}..${lastOffset} do not follow ${previousLastOffset} within [${segment.baseOffset}, ${segment.nextOffset})`,
+        );
+      }
+      previousLastOffset = lastOffset;
       visit(chunk.subarray(at, at + batchBytes), position);
       position += batchBytes;
     }
@@ -219,8 +246,9 @@ function rewriteSegment(
       if (rebuilt.bytes !== null) write(rebuilt.bytes);
     });
     if (fd === null) return null;
-    io.datasyncSync(fd);
+    // Set before the sync, so a crash cannot leave the file with the time it was written.
     io.setMtimeMs(cleanedPath, Math.max(0, segment.largestTimestamp));
+    io.datasyncSync(fd);
   } catch (error) {
     if (fd !== null) {
       io.close(fd);

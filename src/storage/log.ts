@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { assert } from '../core/assert.js';
 import {
+  CorruptSegmentError,
   EngineError,
   InvalidRecordError,
   LogClosedError,
@@ -59,7 +60,13 @@ import {
   type BatchIdentity,
   type BatchMetadata,
 } from './producer-state.js';
-import type { RecoveryScanner } from './recovery-scan.js';
+import {
+  RECOVERY_BATCH_FIELDS,
+  SCANNED_BASE_OFFSET,
+  SCANNED_LAST_OFFSET,
+  type RecoveryScan,
+  type RecoveryScanner,
+} from './recovery-scan.js';
 import { decideRetention, type RetentionReason } from './retention.js';
 import type { SegmentFacts } from './retention-report.js';
 import { LogSegment, type SegmentSettings, type SegmentState } from './segment.js';
@@ -191,6 +198,7 @@ export class Log extends EventEmitter {
   readonly #compactionRunner: CompactionRunner | null;
   /** The compaction pass in progress (one at a time per log), or null. */
   #compaction: Promise<CompactionResult> | null = null;
+  #closing = false;
 
   private constructor(
     directory: string,
@@ -813,6 +821,8 @@ export class Log extends EventEmitter {
    */
   compact(options: { nowMs?: number; force?: boolean } = {}): Promise<CompactionResult> {
     if (this.#compaction !== null) return this.#compaction;
+    // A log that is closing starts no pass (close() has already waited for the last one).
+    if (this.#closing) return Promise.resolve(NO_COMPACTION);
     let planned: PlannedCompaction | null;
     try {
       planned = this.#planCompaction(options.nowMs ?? this.#clock(), options.force === true);
@@ -821,13 +831,12 @@ export class Log extends EventEmitter {
     }
     if (planned === null) return Promise.resolve(NO_COMPACTION);
     const job = planned.job;
-    const offloaded = this.#compactionRunner?.compactSegments(job) ?? null;
-    if (offloaded === null) {
-      try {
-        return Promise.resolve(this.#applyCompaction(planned, runCompaction(job, this.#io)));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    let offloaded: Promise<CompactionOutcome> | null;
+    try {
+      offloaded = this.#compactionRunner?.compactSegments(job) ?? null;
+      if (offloaded === null) return Promise.resolve(this.#applyCompaction(planned, runCompaction(job, this.#io)));
+    } catch (error) {
+      return Promise.reject(error);
     }
     const pass = offloaded
       .then(
@@ -884,19 +893,39 @@ export class Log extends EventEmitter {
       for (const cleaned of outcome.cleaned) removeQuietly(this.#io, cleaned.cleanedPath);
       return result;
     }
-    // Before any swap: segments below it may have offset gaps from here on (see offsetsContiguous).
-    const compactedBelow = readOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE) ?? 0;
-    if (planned.cleanEnd > compactedBelow) {
-      writeOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE, planned.cleanEnd);
-    }
-    for (const segment of live) segment.offsetsContiguous = false;
+    const swaps: Array<{ readonly segment: LogSegment; readonly cleaned: CleanedSegment }> = [];
     for (const cleaned of outcome.cleaned) {
       const segment = live.find((candidate) => candidate.baseOffset === cleaned.baseOffset);
       if (segment === undefined || segment.sizeBytes !== cleaned.bytesBefore) {
         removeQuietly(this.#io, cleaned.cleanedPath);
         continue;
       }
-      this.#swapIn(segment, cleaned, planned.job.nowMs);
+      swaps.push({ segment, cleaned });
+    }
+    // Every new file must hold offsets of its own segment, in order, before any of them replaces one.
+    const misplaced = swaps.find(({ segment, cleaned }) => !scanFitsSegment(cleaned.scan, segment));
+    if (misplaced !== undefined) {
+      for (const { cleaned } of swaps) removeQuietly(this.#io, cleaned.cleanedPath);
+      throw new CorruptSegmentError(
+        'CORRUPT_SEGMENT',
+        `compaction of ${misplaced.segment.paths.log} wrote offsets outside the segment; nothing was swapped`,
+      );
+    }
+    // Before any swap: segments below it may have offset gaps from here on (see offsetsContiguous).
+    const compactedBelow = readOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE) ?? 0;
+    if (planned.cleanEnd > compactedBelow) {
+      writeOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE, planned.cleanEnd);
+    }
+    for (const segment of live) segment.offsetsContiguous = false;
+    for (const { segment, cleaned } of swaps) {
+      try {
+        this.#swapIn(segment, cleaned, planned.job.nowMs);
+      } catch (error) {
+        // Half swapped: the files are consistent (an open finishes or discards each swap), this
+        // log's view of them is not. Nothing more is written; reopening recovers.
+        this.#fail(error, 'compaction swap');
+        throw this.#failure ?? error;
+      }
       result.segmentsRewritten++;
       result.recordsRemoved += cleaned.recordsRemoved;
       result.bytesBefore += cleaned.bytesBefore;
@@ -963,7 +992,8 @@ export class Log extends EventEmitter {
       if (this.#closed || this.#failure !== null) return;
       try {
         this.deleteOldSegments();
-        this.compact().catch((error: unknown) => this.emit('error', error));
+        // A pass still running from an earlier tick reports its own outcome.
+        if (this.#compaction === null) this.compact().catch((error: unknown) => this.emit('error', error));
         this.#producers.expire(this.#clock(), PRODUCER_ID_EXPIRATION_MS_DEFAULT);
       } catch (error) {
         this.emit('error', error);
@@ -988,6 +1018,7 @@ export class Log extends EventEmitter {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closing = true;
     for (const timer of this.#timers) clearInterval(timer);
     // A compaction pass on a worker finishes (and swaps in) before the log closes.
     await this.#compaction?.catch(() => undefined);
@@ -1024,6 +1055,19 @@ export class Log extends EventEmitter {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+/** Whether a cleaned file's batches lie within `segment`'s offsets, in increasing order. */
+function scanFitsSegment(scan: RecoveryScan, segment: LogSegment): boolean {
+  let previousLast = segment.baseOffset - 1;
+  for (let batch = 0; batch < scan.batchCount; batch++) {
+    const at = batch * RECOVERY_BATCH_FIELDS;
+    const base = scan.batches[at + SCANNED_BASE_OFFSET]!;
+    const last = scan.batches[at + SCANNED_LAST_OFFSET]!;
+    if (base <= previousLast || last < base || last >= segment.nextOffset) return false;
+    previousLast = last;
+  }
+  return true;
 }
 
 const NO_COMPACTION: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };

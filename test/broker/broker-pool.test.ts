@@ -56,19 +56,18 @@ describe('Broker with worker threads', () => {
 describe('Batches the broker encoded itself', () => {
   const records = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: `record ${index} `.padEnd(120, '.') }));
 
-  test('an own batch reaches the log without a validate task; a batch from elsewhere still gets one', async () => {
+  test("the producer's batch reaches the log without a validate task; a batch from elsewhere still gets one", async () => {
     const broker = await Broker.open({ workers: 1, scheduleTasks: false });
     try {
       await broker.createTopic('t', { config: { 'max.message.bytes': 4_000_000 } });
       const pool = broker.pool!;
+      const producer = broker.producer({ 'compression.type': 'lz4', 'batch.size': 4_000_000 });
       const before = pool.stats.offloadedTasks;
-      const own = await broker.encode(records, { compression: 'lz4' });
-      const afterEncode = pool.stats.offloadedTasks;
-      expect(afterEncode).toBe(before + 1);
-      await broker.append('t', 0, own);
-      expect(pool.stats.offloadedTasks).toBe(afterEncode);
+      await producer.send({ topic: 't', messages: records.map((record) => ({ ...record, partition: 0 })) });
+      // One task: the encode. No validation of what the encoder just built.
+      expect(pool.stats.offloadedTasks).toBe(before + 1);
       await broker.append('t', 0, encodeRecordBatch(records, { compression: 'lz4' }));
-      expect(pool.stats.offloadedTasks).toBe(afterEncode + 1);
+      expect(pool.stats.offloadedTasks).toBe(before + 2);
       const read = broker.log('t', 0).readRecords(0);
       expect(read.records.map((record) => record.value!.toString())).toEqual([...records, ...records].map((record) => record.value));
     } finally {
@@ -92,15 +91,28 @@ describe('Batches the broker encoded itself', () => {
     }
   });
 
-  test('an own batch handed to append a second time is checked like any other', async () => {
+  test('a batch from the public encode() is checked like any other: a byte changed after encoding is refused', async () => {
     const broker = await Broker.open({ scheduleTasks: false });
     try {
       await broker.createTopic('t', { config: { 'max.message.bytes': 4_000_000 } });
-      const own = await broker.encode(records.slice(0, 10), {});
-      await broker.append('t', 0, own);
-      own[own.length - 3]! ^= 0x01;
-      await expect(broker.append('t', 0, own)).rejects.toMatchObject({ code: 'CRC_MISMATCH' });
-      expect(broker.log('t', 0).logEndOffset).toBe(10);
+      const encoded = await broker.encode(records.slice(0, 10), {});
+      encoded[encoded.length - 3]! ^= 0x01;
+      await expect(broker.append('t', 0, encoded)).rejects.toMatchObject({ code: 'CRC_MISMATCH' });
+      expect(broker.log('t', 0).logEndOffset).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  test('a producer batch whose records would decompress past the limit is checked, and refused', async () => {
+    const broker = await Broker.open({ scheduleTasks: false });
+    try {
+      await broker.createTopic('t');
+      const producer = broker.producer({ 'compression.type': 'lz4', retries: 0 });
+      // 65 MiB of zeros compresses far below max.message.bytes, but decompresses past 64 MiB.
+      const send = producer.send({ topic: 't', messages: [{ key: 'k', value: Buffer.alloc(65 * 1024 * 1024), partition: 0 }] });
+      await expect(send).rejects.toMatchObject({ code: 'DECOMPRESSED_TOO_LARGE' });
+      expect(broker.log('t', 0).logEndOffset).toBe(0);
     } finally {
       await broker.close();
     }

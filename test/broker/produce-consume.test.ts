@@ -6,6 +6,8 @@ import { EngineError } from '../../src/core/errors.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/records/record-batch.js';
+import { ATTRIBUTES_OFFSET, CRC_OFFSET } from '../../src/records/batch-layout.js';
+import { crc32c } from '../../src/records/crc32c.js';
 
 let brokers: Broker[] = [];
 afterEach(async () => {
@@ -257,7 +259,37 @@ describe('Consumer', () => {
     const served: number[] = [];
     for (let poll = 0; poll < 4; poll++) served.push(...(await consumer.poll()).map((batch) => batch.partition));
     expect(served).toContain(1);
-    expect(consumer.position('t', 0)).toBeLessThan(2000);
+  });
+
+  test('fetch.max.bytes=0 still reads one batch a poll, as Kafka does', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t');
+    const producer = broker.producer();
+    await producer.send({ topic: 't', messages: [{ value: 'a' }] });
+    await producer.send({ topic: 't', messages: [{ value: 'b' }] });
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'fetch.max.bytes': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const values: string[] = [];
+    for (let poll = 0; poll < 3; poll++) for (const batch of await consumer.poll()) values.push(...batch.records.map((record) => record.value!.toString()));
+    expect(values).toEqual(['a', 'b']);
+  });
+
+  test('records taken before another partition fails are returned, and the error comes with the next poll', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 2 });
+    await broker.producer().send({ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }] });
+    // A snappy batch: stored and served as sent (its CRC is good), but Brook cannot decode it.
+    const sealed = encodeRecordBatch([{ value: 'x' }]);
+    sealed.writeInt16BE((sealed.readInt16BE(ATTRIBUTES_OFFSET) & ~0x07) | 2, ATTRIBUTES_OFFSET);
+    sealed.writeUInt32BE(crc32c(sealed, ATTRIBUTES_OFFSET, sealed.length), CRC_OFFSET);
+    await broker.append('t', 1, sealed);
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    consumer.assign([0, 1].map((partition) => ({ topic: 't', partition })));
+    const first = await consumer.poll();
+    expect(first.map((batch) => [batch.partition, batch.records.map((record) => record.value!.toString())])).toEqual([[0, ['a', 'b']]]);
+    expect(consumer.position('t', 0)).toBe(2);
+    await expect(consumer.poll()).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
+    expect(consumer.position('t', 1)).toBe(0);
   });
 
   test('a poll hands out at most max.poll.records (500 by default) however much one fetch read', async () => {

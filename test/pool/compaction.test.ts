@@ -480,7 +480,12 @@ describe('Compaction on the worker pool', () => {
      * damage in segment 1 only after it wrote segment 0's `.cleaned` file (segment 1 is below the
      * cleaner checkpoint, so the offset map does not read it). Returns the log and its directory.
      */
-    async function scenario(runner: CompactionRunner | undefined, cleanedFirst: boolean, damaged: boolean): Promise<{ log: Log; path: string }> {
+    async function scenario(
+      runner: CompactionRunner | undefined,
+      cleanedFirst: boolean,
+      damaged: boolean,
+      damage: 'record' | 'baseOffset' = 'record',
+    ): Promise<{ log: Log; path: string }> {
       const path = partitionDir();
       const log = await openLog(path, { config, ...(runner === undefined ? {} : { compactionRunner: runner }) });
       const model: Model = new Map();
@@ -501,8 +506,15 @@ describe('Compaction on the worker pool', () => {
       }
       if (damaged) {
         const file = segmentPath(path, log.segmentBaseOffsets()[1]!);
-        // Inside the first record of segment 1's first batch: only the CRC can tell.
-        flipByte(file, RECORD_BATCH_OVERHEAD + 4);
+        if (damage === 'record') {
+          // Inside the first record of segment 1's first batch: only the CRC can tell.
+          flipByte(file, RECORD_BATCH_OVERHEAD + 4);
+        } else {
+          // The third-lowest byte of the second batch's baseOffset (+65,536): outside the CRC,
+          // only the offsets can tell. Reads refuse it; so must the pass, before it swaps anything.
+          const second = readFileSync(file).readInt32BE(8) + 12;
+          flipByte(file, second + 5);
+        }
       }
       return { log, path };
     }
@@ -517,28 +529,31 @@ describe('Compaction on the worker pool', () => {
       await log.close();
     });
 
-    for (const where of ['pool', 'inline'] as const) {
-      for (const cleanedFirst of [false, true]) {
-        test(`on the ${where} path, ${cleanedFirst ? 'after a segment was already rewritten' : 'while building the offset map'}`, async () => {
-          const runner = where === 'pool' ? pool : undefined;
-          const { log, path } = await scenario(runner, cleanedFirst, true);
-          const before = logDigests(path);
-          const offloaded = pool.stats.offloadedTasks;
-          await expect(log.compact({ force: true, nowMs: LATER })).rejects.toMatchObject({
-            code: 'CORRUPT_SEGMENT',
-            name: 'CorruptSegmentError',
+    for (const damage of ['record', 'baseOffset'] as const) {
+      for (const where of ['pool', 'inline'] as const) {
+        for (const cleanedFirst of [false, true]) {
+          const label = `${damage === 'record' ? '' : 'a damaged baseOffset, '}on the ${where} path, ${cleanedFirst ? 'after a segment was already rewritten' : 'while building the offset map'}`;
+          test(label, async () => {
+            const runner = where === 'pool' ? pool : undefined;
+            const { log, path } = await scenario(runner, cleanedFirst, true, damage);
+            const before = logDigests(path);
+            const offloaded = pool.stats.offloadedTasks;
+            await expect(log.compact({ force: true, nowMs: LATER })).rejects.toMatchObject({
+              code: 'CORRUPT_SEGMENT',
+              name: 'CorruptSegmentError',
+            });
+            expect(pool.stats.offloadedTasks - offloaded).toBe(where === 'pool' ? 1 : 0);
+            expect(logDigests(path)).toEqual(before);
+            expect(filesEndingWith(path, CLEANED_SUFFIX, SWAP_SUFFIX)).toEqual([]);
+            // The failed pass is over: the next one runs again (and fails the same way), and the log still works.
+            await expect(log.compact({ force: true, nowMs: LATER })).rejects.toMatchObject({ code: 'CORRUPT_SEGMENT' });
+            expect(filesEndingWith(path, CLEANED_SUFFIX, SWAP_SUFFIX)).toEqual([]);
+            const appended = await log.append(encodeRecordBatch([{ key: 'z', value: 'after', timestamp: T0 }]));
+            expect(log.readRecords(appended.baseOffset).records[0]!.value!.toString()).toBe('after');
+            expect(log.readRecords(0).records.length).toBeGreaterThan(0);
+            await log.close();
           });
-          expect(pool.stats.offloadedTasks - offloaded).toBe(where === 'pool' ? 1 : 0);
-          expect(logDigests(path)).toEqual(before);
-          expect(filesEndingWith(path, CLEANED_SUFFIX, SWAP_SUFFIX)).toEqual([]);
-          // The failed pass is over: the next one runs again (and fails the same way), and the log still works.
-          await expect(log.compact({ force: true, nowMs: LATER })).rejects.toMatchObject({ code: 'CORRUPT_SEGMENT' });
-          expect(filesEndingWith(path, CLEANED_SUFFIX, SWAP_SUFFIX)).toEqual([]);
-          const appended = await log.append(encodeRecordBatch([{ key: 'z', value: 'after', timestamp: T0 }]));
-          expect(log.readRecords(appended.baseOffset).records[0]!.value!.toString()).toBe('after');
-          expect(log.readRecords(0).records.length).toBeGreaterThan(0);
-          await log.close();
-        });
+        }
       }
     }
   });
