@@ -254,6 +254,9 @@ export class Consumer {
       if (fetched.exhausted) {
         assignment.position = fetched.nextFetchOffset;
         assignment.fetched = null;
+        // Nothing at or past the position in what was read (a compacted batch whose last records
+        // are gone): read on from past it in this same poll. Positions only grow, so this ends.
+        if (count === 0) turn--;
       } else {
         assignment.position = taken[count - 1]!.offset + 1;
       }

@@ -292,6 +292,24 @@ describe('Consumer', () => {
     expect(consumer.position('t', 1)).toBe(0);
   });
 
+  test('a position inside a compacted batch, past its last surviving record, reads on in the same poll', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': 0 } });
+    const log = broker.log('t', 0);
+    await log.append(encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}0` }))));
+    log.roll();
+    await log.append(encodeRecordBatch(['b', 'c'].map((key) => ({ key, value: `${key}1` }))));
+    log.roll();
+    await log.compact({ force: true, nowMs: Date.now() + 60_000 });
+    // The first batch now holds a0 only, though it still spans offsets 0..2.
+    expect(log.readRecords(0).records.map((record) => record.offset)).toEqual([0]);
+    const consumer = broker.consumer({ 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    consumer.seek('t', 0, 1);
+    const batches = await consumer.poll();
+    expect(batches.flatMap((batch) => batch.records.map((record) => `${record.offset}:${record.value!.toString()}`))).toEqual(['3:b1', '4:c1']);
+  });
+
   test('a poll hands out at most max.poll.records (500 by default) however much one fetch read', async () => {
     const broker = await openBroker();
     await broker.createTopic('t');
