@@ -82,8 +82,12 @@ export class Consumer {
   #committed: CommittedOffsetSource | null = null;
   #closed = false;
   #wake: { aborted: boolean; onAbort?: () => void } | null = null;
-  /** An error met after a poll had taken records: thrown by the next poll (see #fetchOnce). */
-  #deferred: unknown = null;
+  /**
+   * An error met after a poll had taken records, with the partition it came from and that
+   * partition's position then: thrown by the next poll if the partition is still assigned,
+   * unpaused and where it was (a seek, pause or new assignment in between makes it moot).
+   */
+  #deferred: { readonly assignment: Assignment; readonly position: number | null; readonly error: unknown } | null = null;
 
   constructor(source: ConsumeSource, options: ConsumerOptions = {}) {
     this.#source = source;
@@ -216,10 +220,12 @@ export class Consumer {
   }
 
   #fetchOnce(active: Assignment[]): FetchedBatch[] {
-    if (this.#deferred !== null) {
-      const error = this.#deferred;
+    const deferred = this.#deferred;
+    if (deferred !== null) {
       this.#deferred = null;
-      throw error;
+      const { assignment } = deferred;
+      const current = this.#assignments.get(partitionKey(assignment.topic, assignment.partition));
+      if (current === assignment && !assignment.paused && assignment.position === deferred.position) throw deferred.error;
     }
     this.#initialise(active);
     const batches: FetchedBatch[] = [];
@@ -245,7 +251,7 @@ export class Consumer {
         // Records already taken from other partitions are returned, their positions moved past
         // them; the error is this poll's next caller's (Kafka's consumer does the same).
         if (batches.length === 0) throw error;
-        this.#deferred = error;
+        this.#deferred = { assignment, position: assignment.position, error };
         break;
       }
       const fetched = assignment.fetched;

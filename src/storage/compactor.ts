@@ -105,8 +105,10 @@ export function runCompaction(job: CompactionJob, io: FileIO): CompactionOutcome
   try {
     return compactFiles(job, io);
   } catch (error) {
-    if (error instanceof EngineError) throw error;
-    // A failed read or write (ENOSPC, EIO): typed the same whether the pass ran here or on a worker.
+    // A failed read or write (ENOSPC, EIO): typed the same whether the pass ran here or on a
+    // worker. Anything else (an EngineError, a bug) passes as it is.
+    const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+    if (error instanceof EngineError || typeof code !== 'string') throw error;
     const detail = error instanceof Error ? error.message : String(error);
     throw new StorageError('STORAGE_ERROR', `compaction stopped, nothing was swapped: ${detail}`, { retriable: true, cause: error });
   }
@@ -166,12 +168,13 @@ function forEachFileBatch(
         throw damaged(segment, position, `batch of ${batchBytes} bytes does not fit the ${left} bytes left`);
       }
       at = ensure(batchBytes);
+      let baseOffset: number;
       try {
         validateRecordBatch(chunk, at, at + batchBytes);
+        baseOffset = readInt64(chunk, at);
       } catch (error) {
         throw damaged(segment, position, error instanceof Error ? error.message : String(error));
       }
-      const baseOffset = readInt64(chunk, at);
       const lastOffset = baseOffset + chunk.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
       if (baseOffset <= previousLastOffset || lastOffset >= segment.nextOffset) {
         throw damaged(
@@ -246,7 +249,8 @@ function rewriteSegment(
       if (rebuilt.bytes !== null) write(rebuilt.bytes);
     });
     if (fd === null) return null;
-    // Set before the sync, so a crash cannot leave the file with the time it was written.
+    // Set before the sync. fdatasync need not persist an mtime; if a crash loses it, an emptied
+    // segment looks as new as its rewrite until the next pass rewrites nothing in it: a delay.
     io.setMtimeMs(cleanedPath, Math.max(0, segment.largestTimestamp));
     io.datasyncSync(fd);
   } catch (error) {

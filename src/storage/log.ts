@@ -821,8 +821,9 @@ export class Log extends EventEmitter {
    */
   compact(options: { nowMs?: number; force?: boolean } = {}): Promise<CompactionResult> {
     if (this.#compaction !== null) return this.#compaction;
-    // A log that is closing starts no pass (close() has already waited for the last one).
-    if (this.#closing) return Promise.resolve(NO_COMPACTION);
+    // A log that is closing starts no pass (close() has already waited for the last one); a
+    // closed one refuses, below.
+    if (this.#closing && !this.#closed) return Promise.resolve(NO_COMPACTION);
     let planned: PlannedCompaction | null;
     try {
       planned = this.#planCompaction(options.nowMs ?? this.#clock(), options.force === true);
@@ -912,9 +913,14 @@ export class Log extends EventEmitter {
       );
     }
     // Before any swap: segments below it may have offset gaps from here on (see offsetsContiguous).
-    const compactedBelow = readOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE) ?? 0;
-    if (planned.cleanEnd > compactedBelow) {
-      writeOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE, planned.cleanEnd);
+    try {
+      const compactedBelow = readOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE) ?? 0;
+      if (planned.cleanEnd > compactedBelow) {
+        writeOffsetCheckpoint(this.#io, this.directory, COMPACTED_BELOW_CHECKPOINT_FILE, planned.cleanEnd);
+      }
+    } catch (error) {
+      for (const { cleaned } of swaps) removeQuietly(this.#io, cleaned.cleanedPath);
+      throw error;
     }
     for (const segment of live) segment.offsetsContiguous = false;
     for (const { segment, cleaned } of swaps) {

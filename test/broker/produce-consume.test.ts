@@ -290,6 +290,30 @@ describe('Consumer', () => {
     expect(consumer.position('t', 0)).toBe(2);
     await expect(consumer.poll()).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
     expect(consumer.position('t', 1)).toBe(0);
+    // It stays until the application moves past the batch; then the error is gone.
+    await expect(consumer.poll()).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
+    consumer.seek('t', 1, 1);
+    expect(await consumer.poll()).toEqual([]);
+  });
+
+  test('an error held for the next poll is dropped when its partition is sought past or unassigned', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 2 });
+    await broker.producer().send({ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
+    const sealed = encodeRecordBatch([{ value: 'x' }]);
+    sealed.writeInt16BE((sealed.readInt16BE(ATTRIBUTES_OFFSET) & ~0x07) | 2, ATTRIBUTES_OFFSET);
+    sealed.writeUInt32BE(crc32c(sealed, ATTRIBUTES_OFFSET, sealed.length), CRC_OFFSET);
+    await broker.append('t', 1, sealed);
+    for (const move of ['seek', 'unassign'] as const) {
+      const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.partition.fetch.bytes': 1 });
+      consumer.assign([0, 1].map((partition) => ({ topic: 't', partition })));
+      consumer.seek('t', 1, 1);
+      // p0's record is taken, then p1's undecodable batch fails: held for the next poll.
+      expect((await consumer.poll()).map((batch) => batch.partition)).toEqual([0]);
+      if (move === 'seek') consumer.seek('t', 1, 2);
+      else consumer.assign([{ topic: 't', partition: 0 }]);
+      expect(await consumer.poll()).toEqual([]);
+    }
   });
 
   test('a position inside a compacted batch, past its last surviving record, reads on in the same poll', async () => {
