@@ -707,6 +707,8 @@ export class Log extends EventEmitter {
     for (let index = this.#segmentIndexFor(offset); index < this.#segments.length; index++) {
       const segment = this.#segments[index]!;
       if (segment.isEmpty) continue;
+      // A segment closed by a compaction swap that failed half-way: the log's failure says why.
+      if (segment.closed && this.#failure !== null) throw this.#failure;
       let records: Buffer;
       try {
         const location = segment.findBatch(offset);

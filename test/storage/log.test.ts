@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConfigError, CorruptRecordError, InvalidRecordError, OffsetOutOfRangeError, RecordTooLargeError, StorageError } from '../../src/core/errors.js';
@@ -430,6 +430,42 @@ describe('Log compaction', () => {
     await log.close();
     const reopened = await openLog(path, { config: { 'cleanup.policy': 'compact', 'segment.bytes': 400 } });
     expect(reopened.readRecords(17).records[0]!.value!.toString()).toBe('c5');
+    await reopened.close();
+  });
+
+  test('a swap that fails half-way fails the log with STORAGE_ERROR; its reads say so, and a reopen recovers', async () => {
+    const path = partitionDir();
+    const config = { 'cleanup.policy': 'compact', 'segment.bytes': 400 } as const;
+    const io = new FaultyIO();
+    let failUnlink = false;
+    io.unlink = (file: string): void => {
+      if (failUnlink && file.endsWith('.index')) throw Object.assign(new Error(`EIO: unlink ${file}`), { code: 'EIO' });
+      rmSync(file, { force: true });
+    };
+    const log = await openLog(path, { config, io });
+    for (let round = 0; round < 6; round++) {
+      await log.append(encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${round}`, timestamp: 1000 }))));
+    }
+    const corruption: unknown[] = [];
+    log.on('corruption', (error) => corruption.push(error));
+    log.on('failure', () => undefined);
+    failUnlink = true;
+    await expect(log.compact({ force: true, nowMs: 10_000 })).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    await expect(log.append(encodeRecordBatch([{ key: 'a', value: 'late', timestamp: 1000 }]))).rejects.toMatchObject({
+      code: 'STORAGE_ERROR',
+    });
+    expect(() => log.read(0)).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR' }));
+    expect(corruption).toEqual([]);
+    await log.close();
+    const reopened = await openLog(path, { config });
+    const latest = new Map<string, string>();
+    let offset = reopened.logStartOffset;
+    while (offset < reopened.logEndOffset) {
+      const read = reopened.readRecords(offset);
+      for (const record of read.records) latest.set(record.key!.toString(), record.value!.toString());
+      offset = read.nextOffset;
+    }
+    expect(Object.fromEntries(latest)).toEqual({ a: 'a5', b: 'b5', c: 'c5' });
     await reopened.close();
   });
 
