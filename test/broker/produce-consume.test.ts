@@ -15,6 +15,14 @@ afterEach(async () => {
   brokers = [];
 });
 
+/** A snappy batch: stored and served as sent (its CRC is good), but Brook cannot decode it. */
+function snappyBatch(): Buffer {
+  const sealed = encodeRecordBatch([{ value: 'x' }]);
+  sealed.writeInt16BE((sealed.readInt16BE(ATTRIBUTES_OFFSET) & ~0x07) | 2, ATTRIBUTES_OFFSET);
+  sealed.writeUInt32BE(crc32c(sealed, ATTRIBUTES_OFFSET, sealed.length), CRC_OFFSET);
+  return sealed;
+}
+
 async function openBroker(clock?: ManualClock): Promise<Broker> {
   const broker = await Broker.open({ scheduleTasks: false, ...(clock === undefined ? {} : { clock: () => clock.nowMs() }) });
   brokers.push(broker);
@@ -278,11 +286,7 @@ describe('Consumer', () => {
     const broker = await openBroker();
     await broker.createTopic('t', { partitions: 2 });
     await broker.producer().send({ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }] });
-    // A snappy batch: stored and served as sent (its CRC is good), but Brook cannot decode it.
-    const sealed = encodeRecordBatch([{ value: 'x' }]);
-    sealed.writeInt16BE((sealed.readInt16BE(ATTRIBUTES_OFFSET) & ~0x07) | 2, ATTRIBUTES_OFFSET);
-    sealed.writeUInt32BE(crc32c(sealed, ATTRIBUTES_OFFSET, sealed.length), CRC_OFFSET);
-    await broker.append('t', 1, sealed);
+    await broker.append('t', 1, snappyBatch());
     const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
     consumer.assign([0, 1].map((partition) => ({ topic: 't', partition })));
     const first = await consumer.poll();
@@ -300,10 +304,7 @@ describe('Consumer', () => {
     const broker = await openBroker();
     await broker.createTopic('t', { partitions: 2 });
     await broker.producer().send({ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
-    const sealed = encodeRecordBatch([{ value: 'x' }]);
-    sealed.writeInt16BE((sealed.readInt16BE(ATTRIBUTES_OFFSET) & ~0x07) | 2, ATTRIBUTES_OFFSET);
-    sealed.writeUInt32BE(crc32c(sealed, ATTRIBUTES_OFFSET, sealed.length), CRC_OFFSET);
-    await broker.append('t', 1, sealed);
+    await broker.append('t', 1, snappyBatch());
     for (const move of ['seek', 'unassign'] as const) {
       const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0, 'max.partition.fetch.bytes': 1 });
       consumer.assign([0, 1].map((partition) => ({ topic: 't', partition })));
