@@ -1,5 +1,5 @@
 import type { CompressionCodec } from '../records/record.js';
-import type { EncodeBatchOptions } from '../records/record-batch.js';
+import type { BatchHeaderValues, EncodeBatchOptions } from '../records/record-batch.js';
 import type { CompactionJob, CompactionOutcome } from '../storage/compactor.js';
 import type { RecoveryScan } from '../storage/recovery-scan.js';
 import type { DecodedColumns } from './decode-columns.js';
@@ -18,7 +18,8 @@ import type { TaskResult, ValidatedBatchInfo } from './tasks.js';
  *   the scan's Float64Array of batches comes back by transfer. compaction likewise sends paths
  *   and gets back, per file it wrote, such a scan.
  * - validate and decode send their input back, since transferring it away detached the
- *   caller's copy; it comes back whether the task succeeded or not.
+ *   caller's copy; it comes back whether the task succeeded or not. encode and seal send their
+ *   input's buffer back as `spent` (buffer-recycler.ts), also either way.
  */
 
 export type WorkerRequest =
@@ -26,6 +27,13 @@ export type WorkerRequest =
   | { readonly kind: 'noop'; readonly bytes: Uint8Array }
   | { readonly kind: 'validate'; readonly batch: Uint8Array; readonly decompressedBytesLimit: number }
   | { readonly kind: 'encode'; readonly packed: PackedRecords; readonly options: EncodeBatchOptions }
+  /** A records section written on the calling thread, to compress and finish as a batch. */
+  | {
+      readonly kind: 'seal';
+      readonly section: Uint8Array;
+      readonly options: EncodeBatchOptions;
+      readonly values: BatchHeaderValues;
+    }
   | {
       readonly kind: 'decode';
       readonly bytes: Uint8Array;
@@ -51,9 +59,11 @@ export type WorkerResponse =
   | { readonly kind: 'validate'; readonly batch: Uint8Array; readonly result: TaskResult<ValidatedBatchInfo> }
   | { readonly kind: 'decode'; readonly bytes: Uint8Array; readonly result: TaskResult<DecodedColumns> }
   | {
-      readonly kind: 'encode' | 'compress' | 'decompress';
+      readonly kind: 'encode' | 'seal' | 'compress' | 'decompress';
       readonly result: TaskResult<Uint8Array>;
       readonly copiedBytes: number;
+      /** encode and seal: the input's ArrayBuffer, sent back for the pool to write into again. */
+      readonly spent?: ArrayBuffer;
     }
   | { readonly kind: 'recovery-scan'; readonly result: TaskResult<RecoveryScan> }
   | { readonly kind: 'compaction'; readonly result: TaskResult<CompactionOutcome> };

@@ -1,9 +1,10 @@
 import { assert } from '../core/assert.js';
 import { CorruptRecordError } from '../core/errors.js';
 import { CODEC_NONE, RECORDS_OFFSET } from '../records/batch-layout.js';
-import { codecId, compressRecords } from '../records/compression.js';
+import { codecId } from '../records/compression.js';
 import type { RecordInput } from '../records/record.js';
-import { writeBatchHeader, type EncodeBatchOptions } from '../records/record-batch.js';
+import { sealRecordBatch, writeBatchHeader, type EncodeBatchOptions } from '../records/record-batch.js';
+import { sectionScratch } from '../records/section-scratch.js';
 import { varintBytes, varlongBytes, writeVarint, writeVarlong } from '../records/varint.js';
 
 /**
@@ -80,6 +81,10 @@ export function packedViews(packed: PackedRecords): PackedViews {
   };
 }
 
+function allocateStandalone(bytes: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+}
+
 function fieldBytes(value: Buffer | string | null | undefined): number {
   if (value === null || value === undefined) return -1;
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
@@ -110,8 +115,15 @@ function putField(
   return position + length;
 }
 
-/** Pack records into one standalone ArrayBuffer (one copy of every byte, on the calling thread). */
-export function packRecords(records: ReadonlyArray<RecordInput>): PackedRecords {
+/**
+ * Pack records into one standalone ArrayBuffer (one copy of every byte, on the calling thread).
+ * `allocate` may return a larger buffer than asked (a recycled one, buffer-recycler.ts): the
+ * layout is read with the counts, so bytes past the data region are never looked at.
+ */
+export function packRecords(
+  records: ReadonlyArray<RecordInput>,
+  allocate: (bytes: number) => ArrayBuffer = allocateStandalone,
+): PackedRecords {
   const recordCount = records.length;
   let headerCount = 0;
   let dataBytes = 0;
@@ -124,8 +136,9 @@ export function packRecords(records: ReadonlyArray<RecordInput>): PackedRecords 
     for (const header of headers) dataBytes += Buffer.byteLength(header.key) + Math.max(fieldBytes(header.value), 0);
   }
   const start = dataStart(recordCount, headerCount);
-  const whole = Buffer.allocUnsafeSlow(start + dataBytes);
-  const packed: PackedRecords = { recordCount, headerCount, dataBytes, buffer: whole.buffer };
+  const buffer = allocate(start + dataBytes);
+  assert(buffer.byteLength >= start + dataBytes, `packRecords needs ${start + dataBytes} bytes, got ${buffer.byteLength}`);
+  const packed: PackedRecords = { recordCount, headerCount, dataBytes, buffer };
   const { timestamps, fields, headerFields, data } = packedViews(packed);
   let position = 0;
   let headerIndex = 0;
@@ -274,19 +287,16 @@ export function encodePackedRecords(packed: PackedRecords, options: EncodeBatchO
   const codec = codecId(options.compression ?? 'none');
   const plain = codec === CODEC_NONE;
   const start = plain ? RECORDS_OFFSET : 0;
-  const target = Buffer.allocUnsafe(start + sectionBytes);
+  // Compressed: the section is only the compressor's input, so it goes into the thread's scratch.
+  const target = plain ? Buffer.allocUnsafe(start + sectionBytes) : sectionScratch(sectionBytes);
   const stage = target.length - views.data.length;
   target.set(views.data, stage);
   const end = writeRecords(views, count, target, start, stage);
   assert(end === target.length, `packed encode wrote ${end} of ${target.length} bytes`);
-  let output = target;
-  if (!plain) {
-    const compressed = compressRecords(codec, target);
-    output = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
-    compressed.copy(output, RECORDS_OFFSET);
-  }
-  writeBatchHeader(output, options, { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp });
-  return output;
+  const values = { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp };
+  if (!plain) return sealRecordBatch(target, options, values);
+  writeBatchHeader(target, options, values);
+  return target;
 }
 
 

@@ -14,10 +14,11 @@ import {
   RECORDS_COUNT_OFFSET,
 } from '../records/batch-layout.js';
 import type { CompressionCodec, RecordInput } from '../records/record.js';
-import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
+import { encodeRecordBatch, type EncodeBatchOptions, writeRecordsSection } from '../records/record-batch.js';
 import type { DecodeColumnsOptions } from './decode-columns.js';
 import { DecodedRecords } from './decoded-records.js';
 import type { WorkerRequest, WorkerResponse } from './messages.js';
+import { BufferRecycler } from './buffer-recycler.js';
 import { packRecords, type PackedRecords } from './packed-records.js';
 import { type ResolvedWorkPoolOptions, resolveWorkPoolOptions, type WorkPoolOptions } from './pool-options.js';
 import { BackpressureError, errorFromDescription } from './task-errors.js';
@@ -133,9 +134,14 @@ export interface WorkPoolStats {
   readonly overflowInlineTasks: number;
   readonly inFlight: number;
   readonly inFlightMax: number;
+  /** Input buffers of encode and seal: taken from those workers sent back, or newly allocated. */
+  readonly reusedInputBuffers: number;
+  readonly allocatedInputBuffers: number;
 }
 
-type MutableStats = { -readonly [K in keyof WorkPoolStats]: WorkPoolStats[K] };
+type MutableStats = {
+  -readonly [K in Exclude<keyof WorkPoolStats, 'reusedInputBuffers' | 'allocatedInputBuffers'>]: WorkPoolStats[K];
+};
 
 function unwrap<T>(result: TaskResult<T>): T {
   if (!result.ok) throw errorFromDescription(result.error);
@@ -189,6 +195,10 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
     inFlightMax: 0,
   };
   #closed = false;
+  /** Input buffers of encode and seal that the workers sent back, written into again (buffer-recycler.ts). */
+  readonly #packedBuffers = new BufferRecycler();
+  readonly #takePacked = (bytes: number): ArrayBuffer => this.#packedBuffers.take(bytes);
+  readonly #takeSection = (bytes: number): Buffer => Buffer.from(this.#packedBuffers.take(bytes), 0, bytes);
   /**
    * Recovery scans holding a slot, and those waiting for one (scanSegment). The waiters are
    * bounded by the segments of the logs being opened, at most 4 logs per worker in Broker.open.
@@ -224,7 +234,8 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
   }
 
   get stats(): WorkPoolStats {
-    return { ...this.#stats };
+    const recycled = this.#packedBuffers.stats;
+    return { ...this.#stats, reusedInputBuffers: recycled.reused, allocatedInputBuffers: recycled.allocated };
   }
 
   /** Tasks waiting for a worker (piscina's queue; tasks running on a worker are not counted). */
@@ -252,9 +263,14 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
   }
 
   /**
-   * Encode records into one batch. Inline, RecordInput objects go straight to encodeRecordBatch;
-   * offloaded, they are packed into one ArrayBuffer first (packed-records.ts), a copy of every
-   * byte on this thread. Callers that build records in bulk can pass PackedRecords directly.
+   * Encode records into one batch. Inline, RecordInput objects go straight to encodeRecordBatch.
+   * Offloaded:
+   * - compressed: this thread writes the uncompressed records section (the one copy of every
+   *   value, as inline) into a buffer the worker sends back afterwards (buffer-recycler.ts), and
+   *   the worker compresses it and writes the header and CRC ('seal');
+   * - plain, or PackedRecords given by the caller: the records are packed into one ArrayBuffer
+   *   (packed-records.ts, a copy of every byte on this thread, into a recycled buffer too) and
+   *   the worker encodes them ('encode').
    * The default timestamp is taken now, not when a worker gets to the task.
    */
   async encode(records: ReadonlyArray<RecordInput> | PackedRecords, options: EncodeBatchOptions = {}): Promise<Buffer> {
@@ -269,9 +285,17 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
       if (isPacked(records)) return unwrap(encodeBatchTask({ packed: records, options: resolved }));
       return encodeRecordBatch(records, resolved);
     }
-    const packed = isPacked(records) ? records : packRecords(records);
-    const response = await this.#run({ kind: 'encode', packed, options: resolved }, packed.buffer);
-    return this.#bufferResponse(response, 'encode');
+    if (isPacked(records)) {
+      // A caller's own PackedRecords is theirs (detached now); its buffer is not kept.
+      return this.#bufferResponse(await this.#run({ kind: 'encode', packed: records, options: resolved }, records.buffer), 'encode');
+    }
+    if (!plain) {
+      const { target, values } = writeRecordsSection(records, resolved, this.#takeSection, 0);
+      const request: WorkerRequest = { kind: 'seal', section: target, options: resolved, values };
+      return this.#recycledResponse(await this.#run(request, target.buffer as ArrayBuffer), 'seal');
+    }
+    const packed = packRecords(records, this.#takePacked);
+    return this.#recycledResponse(await this.#run({ kind: 'encode', packed, options: resolved }, packed.buffer), 'encode');
   }
 
   /** Decode every record of the whole batches in `bytes` (see DecodedRecords for ownership). */
@@ -483,7 +507,13 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
     }
   }
 
-  #bufferResponse(response: WorkerResponse, kind: 'encode' | 'compress' | 'decompress'): Buffer {
+  /** A buffer response whose input buffer came back as `spent`: keep that for the next task. */
+  #recycledResponse(response: WorkerResponse, kind: 'encode' | 'seal'): Buffer {
+    if (response.kind === kind && response.spent !== undefined) this.#packedBuffers.give(response.spent);
+    return this.#bufferResponse(response, kind);
+  }
+
+  #bufferResponse(response: WorkerResponse, kind: 'encode' | 'seal' | 'compress' | 'decompress'): Buffer {
     assert(response.kind === kind, `${kind} got a ${response.kind} response`);
     assert('copiedBytes' in response, `${kind} response without copiedBytes`);
     if (response.copiedBytes > 0) {

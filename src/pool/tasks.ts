@@ -1,8 +1,10 @@
 import { codecId, compressRecords, decompressRecords } from '../records/compression.js';
 import type { CompressionCodec } from '../records/record.js';
 import {
+  type BatchHeaderValues,
   DECOMPRESSED_BYTES_LIMIT_DEFAULT,
   type EncodeBatchOptions,
+  sealRecordBatch,
   walkProducedBatch,
   validateRecordBatch,
 } from '../records/record-batch.js';
@@ -61,6 +63,26 @@ export interface EncodeTaskInput {
 export function encodeBatchTask(input: EncodeTaskInput): TaskResult<Buffer> {
   try {
     return { ok: true, value: encodePackedRecords(input.packed, input.options) };
+  } catch (error) {
+    return taskFailure(error);
+  }
+}
+
+export interface SealTaskInput {
+  /** An uncompressed records section (record-batch.ts writeRecordsSection). */
+  readonly section: Buffer;
+  readonly options: EncodeBatchOptions;
+  readonly values: BatchHeaderValues;
+}
+
+/**
+ * Finish a batch whose records section the calling thread wrote: compress it, write the header
+ * and the CRC-32C. What a worker takes off the producer when it compresses: the one copy of the
+ * values stays on the calling thread (it is the same work as packing them), the rest moves.
+ */
+export function sealBatchTask(input: SealTaskInput): TaskResult<Buffer> {
+  try {
+    return { ok: true, value: sealRecordBatch(input.section, input.options, input.values) };
   } catch (error) {
     return taskFailure(error);
   }

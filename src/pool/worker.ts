@@ -9,6 +9,7 @@ import {
   decodeBatchesTask,
   decompressTask,
   encodeBatchTask,
+  sealBatchTask,
   type TaskResult,
   validateBatchTask,
 } from './tasks.js';
@@ -30,10 +31,17 @@ function moving(response: WorkerResponse, transferList: ArrayBuffer[]): unknown 
   return move({ [transferableSymbol]: transferList, [valueSymbol]: response });
 }
 
-function bufferResult(kind: 'encode' | 'compress' | 'decompress', result: TaskResult<Buffer>): unknown {
-  if (!result.ok) return moving({ kind, result, copiedBytes: 0 }, []);
+function bufferResult(
+  kind: 'encode' | 'seal' | 'compress' | 'decompress',
+  result: TaskResult<Buffer>,
+  spent?: ArrayBuffer,
+): unknown {
+  const returned = spent === undefined ? {} : { spent };
+  const spentList = spent === undefined ? [] : [spent];
+  if (!result.ok) return moving({ kind, result, copiedBytes: 0, ...returned }, spentList);
   const out = outgoing(result.value);
-  return moving({ kind, result: { ok: true, value: out.view }, copiedBytes: out.copiedBytes }, [out.transfer]);
+  const response = { kind, result: { ok: true as const, value: out.view }, copiedBytes: out.copiedBytes, ...returned };
+  return moving(response, [out.transfer, ...spentList]);
 }
 
 /**
@@ -67,8 +75,16 @@ export default function runTask(request: WorkerRequest): unknown {
       if (result.ok) transferList.push(...columnBuffers(result.value));
       return moving({ kind: 'decode', bytes: request.bytes, result }, transferList);
     }
-    case 'encode':
-      return bufferResult('encode', encodeBatchTask({ packed: request.packed, options: request.options }));
+    case 'encode': {
+      // The output never shares memory with the packed buffer, which goes back to be reused.
+      const result = encodeBatchTask({ packed: request.packed, options: request.options });
+      return bufferResult('encode', result, request.packed.buffer);
+    }
+    case 'seal': {
+      const section = asBuffer(request.section);
+      const result = sealBatchTask({ section, options: request.options, values: request.values });
+      return bufferResult('seal', result, request.section.buffer as ArrayBuffer);
+    }
     case 'compress':
       return bufferResult('compress', compressTask({ codec: request.codec, section: asBuffer(request.section) }));
     case 'decompress':

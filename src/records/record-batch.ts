@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.js';
 import { CorruptRecordError } from '../core/errors.js';
 import { MiB } from '../core/units.js';
 import {
@@ -36,6 +37,7 @@ import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
 import type { CompressionCodec, Record, RecordHeader, RecordInput } from './record.js';
 import { walkRecords } from './record-walk.js';
+import { sectionScratch } from './section-scratch.js';
 import { ByteCursor, readVarint, readVarlong, varintBytes, varlongBytes, writeVarint, writeVarlong } from './varint.js';
 
 /**
@@ -96,12 +98,48 @@ function byteLength(value: Buffer | string | null | undefined): number {
 
 function writeBytes(target: Buffer, value: Buffer | string, position: number, length: number): number {
   if (typeof value === 'string') target.write(value, position, length, 'utf8');
-  else value.copy(target, position);
+  // TypedArray#set is a plain memcpy; Buffer#copy goes through a slower generic path.
+  else target.set(value, position);
   return position + length;
 }
 
 /** Encode records into one v2 batch. Offsets are relative: record i gets offsetDelta i by default. */
 export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: EncodeBatchOptions = {}): Buffer {
+  if (codecId(options.compression ?? 'none') === CODEC_NONE) {
+    // Plain: the records are written straight into the batch, behind room for its header.
+    const { target, values } = writeRecordsSection(records, options, allocateBatch, RECORDS_OFFSET);
+    writeBatchHeader(target, options, values);
+    return target;
+  }
+  // Compressed: the section is only the compressor's input, so it goes into the thread's scratch.
+  const { target, values } = writeRecordsSection(records, options, sectionScratch, 0);
+  return sealRecordBatch(target, options, values);
+}
+
+function allocateBatch(sectionBytes: number): Buffer {
+  return Buffer.allocUnsafe(RECORDS_OFFSET + sectionBytes);
+}
+
+export interface WrittenSection {
+  /** The buffer `allocate` returned, with the records section at [offset, offset + sectionBytes). */
+  readonly target: Buffer;
+  readonly sectionBytes: number;
+  /** What the batch header needs, codec included (from options.compression). */
+  readonly values: BatchHeaderValues;
+}
+
+/**
+ * The encoder's two passes over `records`: sizes first, then the uncompressed records section,
+ * written at `offset` of the Buffer that `allocate(sectionBytes)` returns (which must hold
+ * offset + sectionBytes bytes). No header is written and nothing is compressed: encodeRecordBatch
+ * and the pool (which compresses on a worker) each finish the batch their way.
+ */
+export function writeRecordsSection(
+  records: ReadonlyArray<RecordInput>,
+  options: EncodeBatchOptions,
+  allocate: (sectionBytes: number) => Buffer,
+  offset: number,
+): WrittenSection {
   const count = records.length;
   if (scratchBodyBytes.length < count) {
     const capacity = Math.max(count, scratchBodyBytes.length * 2);
@@ -153,11 +191,9 @@ export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: 
   if (count === 0) maxTimestamp = options.timestamp ?? -1;
 
   const codec = codecId(options.compression ?? 'none');
-  const plain = codec === CODEC_NONE;
-  const section = plain ? null : Buffer.allocUnsafe(sectionBytes);
-  const batch = plain ? Buffer.allocUnsafe(RECORDS_OFFSET + sectionBytes) : null;
-  const target = (plain ? batch : section)!;
-  let position = plain ? RECORDS_OFFSET : 0;
+  const target = allocate(sectionBytes);
+  assert(target.length >= offset + sectionBytes, `a section of ${sectionBytes} bytes at ${offset} in ${target.length}`);
+  let position = offset;
   for (let index = 0; index < count; index++) {
     const record = records[index]!;
     const timestamp = record.timestamp ?? defaultTimestamp;
@@ -184,16 +220,26 @@ export function encodeRecordBatch(records: ReadonlyArray<RecordInput>, options: 
       if (headerValueBytes >= 0) position = writeBytes(target, header.value!, position, headerValueBytes);
     }
   }
+  assert(position === offset + sectionBytes, `the records section took ${position - offset} of ${sectionBytes} bytes`);
+  return { target, sectionBytes, values: { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp } };
+}
 
+/**
+ * Finish a batch from its uncompressed records section: compress it with `values.codec`, then
+ * write the header and CRC-32C in front. The section is only read (it may be a scratch buffer
+ * or one to reuse); the output is a new standalone-or-pooled Buffer that shares no memory with it.
+ */
+export function sealRecordBatch(section: Buffer, options: EncodeBatchOptions, values: BatchHeaderValues): Buffer {
   let output: Buffer;
-  if (plain) {
-    output = batch!;
+  if (values.codec === CODEC_NONE) {
+    output = Buffer.allocUnsafe(RECORDS_OFFSET + section.length);
+    output.set(section, RECORDS_OFFSET);
   } else {
-    const compressed = compressRecords(codec, section!);
+    const compressed = compressRecords(values.codec, section);
     output = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length);
-    compressed.copy(output, RECORDS_OFFSET);
+    output.set(compressed, RECORDS_OFFSET);
   }
-  writeBatchHeader(output, options, { codec, count, lastOffsetDelta, baseTimestamp, maxTimestamp });
+  writeBatchHeader(output, options, values);
   return output;
 }
 

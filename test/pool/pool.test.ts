@@ -243,6 +243,27 @@ describe('WorkPool', () => {
     }
   });
 
+  test('offloaded encodes write into the input buffers their workers sent back', async () => {
+    const pool = WorkPool.create({ workers: 1, thresholds: OFFLOAD_ALWAYS });
+    try {
+      const prng = new Prng(12);
+      for (const compression of ['lz4', 'none'] as const) {
+        const before = pool.stats;
+        for (let round = 0; round < 6; round++) {
+          const records = Array.from({ length: 50 }, (_, index) => ({ key: `k${index}`, value: prng.compressibleBytes(900) }));
+          const options: EncodeBatchOptions = { compression, timestamp: 7 };
+          // One at a time: each encode finds the buffer the previous one gave back.
+          expect((await pool.encode(records, options)).equals(encodeRecordBatch(records, options))).toBe(true);
+        }
+        const after = pool.stats;
+        expect(after.allocatedInputBuffers - before.allocatedInputBuffers).toBeLessThanOrEqual(1);
+        expect(after.reusedInputBuffers - before.reusedInputBuffers).toBeGreaterThanOrEqual(5);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('a standalone buffer is transferred and comes back; a pool slice is copied and counted', async () => {
     const batch = encodeRecordBatch([{ value: new Prng(3).bytes(10_000) }], { timestamp: 1 });
     const standalone = copy(batch);

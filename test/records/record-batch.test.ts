@@ -286,6 +286,20 @@ describe('encodeRecordBatch then decodeRecordBatch', () => {
     );
   });
 
+  test('a compressed encode leaves the batches encoded before it intact (its section scratch is reused)', () => {
+    const prng = new Prng(41);
+    const first = [{ key: 'a', value: prng.compressibleBytes(70_000), timestamp: 5 }];
+    const second = [{ key: 'b', value: prng.compressibleBytes(90_000), timestamp: 6 }];
+    for (const compression of ['lz4', 'gzip'] as const) {
+      const firstBatch = encodeRecordBatch(first, { compression });
+      const firstCopy = Buffer.from(firstBatch);
+      const secondBatch = encodeRecordBatch(second, { compression });
+      expect(firstBatch.equals(firstCopy)).toBe(true);
+      expect(decodeRecordBatch(firstBatch).records[0]!.value!.equals(first[0]!.value)).toBe(true);
+      expect(decodeRecordBatch(secondBatch).records[0]!.value!.equals(second[0]!.value)).toBe(true);
+    }
+  });
+
   test('the decoder returns uncompressed keys, values and header values as views of the input buffer', () => {
     const batch = encodeRecordBatch(
       [{ key: 'key', value: 'value', headers: [{ key: 'h', value: 'header value' }], timestamp: 1 }],
