@@ -1,6 +1,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { EngineError } from '../core/errors.js';
 import { encodeRecordBatch, type EncodeBatchOptions } from '../records/record-batch.js';
+import { nativeBacklogTurn } from '../records/native-backlog.js';
 import type { RecordHeaderInput, RecordInput } from '../records/record.js';
 import type { AppendResult } from '../storage/log.js';
 import { Partitioner, type NullKeyStrategy } from './partitioner.js';
@@ -290,16 +291,22 @@ export class Producer {
       });
       appended = issued.then((handle) => handle.appended);
     }
+    const acknowledge = (result: AppendResult): void => {
+      for (let index = 0; index < records.length; index++) {
+        owners[index]!.acknowledge(indexes[index]!, {
+          topic,
+          partition,
+          offset: result.baseOffset + index,
+          timestamp: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : (records[index]!.timestamp ?? -1),
+        });
+      }
+    };
     const append = appended.then(
       (result) => {
-        for (let index = 0; index < records.length; index++) {
-          owners[index]!.acknowledge(indexes[index]!, {
-            topic,
-            partition,
-            offset: result.baseOffset + index,
-            timestamp: result.logAppendTimeMs >= 0 ? result.logAppendTimeMs : (records[index]!.timestamp ?? -1),
-          });
-        }
+        // Past the native-output backlog, the acknowledgement waits for one event-loop turn, so a
+        // caller that only awaits its sends still lets Node free LZ4's outputs (native-backlog.ts).
+        const turn = nativeBacklogTurn();
+        return turn === null ? acknowledge(result) : turn.then(() => acknowledge(result));
       },
       (error: unknown) => fail(error as Error),
     );

@@ -10,6 +10,7 @@ function lz4Napi(): Lz4Napi {
 }
 import { CorruptRecordError } from '../core/errors.js';
 import { KiB } from '../core/units.js';
+import { noteNativeOutput } from './native-backlog.js';
 import { xxhash32 } from './xxhash32.js';
 
 /**
@@ -59,6 +60,8 @@ export function lz4FrameCompress(input: Buffer): Buffer {
     const start = index * KAFKA_BLOCK_BYTES;
     const block = input.subarray(start, Math.min(start + KAFKA_BLOCK_BYTES, input.length));
     const prefixed = lz4Napi().compressSync(block);
+    // Counted at the input's size: the output's allocation is at least its length, at most about this.
+    noteNativeOutput(block.length);
     // Keep the compressed form only when it is smaller, as Kafka does; else store the block raw.
     const compressed = prefixed.length - BLOCK_SIZE_BYTES < block.length ? prefixed : null;
     compressedBlocks[index] = compressed;

@@ -8,6 +8,8 @@ import { ManualClock } from '../../src/core/clock.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/records/record-batch.js';
 import { ATTRIBUTES_OFFSET, CRC_OFFSET } from '../../src/records/batch-layout.js';
 import { crc32c } from '../../src/records/crc32c.js';
+import { NATIVE_BACKLOG_BYTES_MAX, nativeBacklogBytes } from '../../src/records/native-backlog.js';
+import { Prng } from '../helpers/prng.js';
 
 let brokers: Broker[] = [];
 afterEach(async () => {
@@ -137,6 +139,26 @@ describe('Producer', () => {
       ['bin', '09'],
     ]);
     expect(record.timestamp).toBe(1234);
+  });
+});
+
+describe('Producer and native LZ4 output', () => {
+  test('an lz4 producer awaited in a tight loop lets the event loop turn before native output passes its limit', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 1, config: { 'max.message.bytes': 4 * 1024 * 1024 } });
+    const producer = broker.producer({ acks: 1, 'compression.type': 'lz4', 'batch.size': 2 * 1024 * 1024 });
+    // Random bytes: LZ4 stores them raw, so every block's native output is as large as its input.
+    const values = Array.from({ length: 4 }, (_, index) => new Prng(60 + index).bytes(256 * 1024));
+    let largest = 0;
+    const sendBytes = 1024 * 1024;
+    for (let send = 0; send < NATIVE_BACKLOG_BYTES_MAX / sendBytes + 16; send++) {
+      // Only settled-promise awaits: without the producer's help, no immediate would ever run.
+      await producer.send({ topic: 't', messages: values.map((value) => ({ value })) });
+      largest = Math.max(largest, nativeBacklogBytes());
+    }
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThanOrEqual(NATIVE_BACKLOG_BYTES_MAX + sendBytes);
+    expect(broker.describeTopic('t').partitions[0]!.logEndOffset).toBe(4 * (NATIVE_BACKLOG_BYTES_MAX / sendBytes + 16));
   });
 });
 
