@@ -119,7 +119,9 @@ export class Broker {
     if (!Number.isSafeInteger(workers) || workers < 0 || workers > 64) {
       throw new EngineError('CONFIG_INVALID', `workers=${String(workers)} is invalid: use an integer in [0, 64] (0 = inline)`);
     }
-    this.#pool = workers > 0 ? WorkPool.create({ workers }) : null;
+    // A task the full queue cannot take runs here instead of failing: the work has to be done
+    // either way, and a producer with many batches in flight must not see BACKPRESSURE for it.
+    this.#pool = workers > 0 ? WorkPool.create({ workers, whenFull: 'inline' }) : null;
   }
 
   /** The worker pool, or null when the broker runs everything inline. */

@@ -38,6 +38,25 @@ describe('Broker with worker threads', () => {
     }
   });
 
+  test('a producer with more batches in flight than the pool queues encodes the rest inline instead of failing', async () => {
+    const broker = await Broker.open({ workers: 1, scheduleTasks: false });
+    try {
+      await broker.createTopic('t', { partitions: 1, config: { 'max.message.bytes': 4_000_000 } });
+      const producer = broker.producer({ acks: 1, 'compression.type': 'lz4', 'batch.size': 150_000 });
+      const { workers, tasksPerWorker, maxQueue } = broker.pool!.options;
+      const batches = 3 * (workers * tasksPerWorker + maxQueue);
+      const sends = Array.from({ length: batches }, (_, round) =>
+        producer.send({ topic: 't', messages: Array.from({ length: 1000 }, (_, index) => ({ value: `${round}:${index}`.padEnd(100, '.') })) }),
+      );
+      const results = await Promise.all(sends);
+      expect(results.flat().map((metadata) => metadata.offset)).toEqual(Array.from({ length: batches * 1000 }, (_, index) => index));
+      expect(broker.pool!.stats.overflowInlineTasks).toBeGreaterThan(0);
+      expect(broker.pool!.stats.rejectedTasks).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  });
+
   test('a corrupt batch is refused with CRC_MISMATCH through the pool, and nothing is written', async () => {
     const broker = await Broker.open({ workers: 1, scheduleTasks: false });
     try {
