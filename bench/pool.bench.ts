@@ -31,12 +31,14 @@ import { crossover } from './timing.js';
  * - ratio: throughput against inline for the same cell.
  *
  * Decode includes reading every record's value as a subarray (what a consumer does); encode in a
- * worker includes packing the records into one ArrayBuffer on the main thread. compress and
+ * worker includes, on the main thread, packing the records into one ArrayBuffer (none) or writing
+ * the uncompressed records section (lz4; the worker compresses and seals it). compress and
  * decompress pass a subarray of a batch, which the pool must copy (counted in copiedBytes) before
  * transferring. `pool/roundtrip` rows time an empty task (echo) of 64 B, 64 KiB and 1 MiB with 1
  * and 16 in flight. `pool/crossover` rows give, per task and codec, the smallest batch at which a
  * worker pool beats inline on throughput and on main-thread CPU, and the inline cost per byte.
  * Round trips are also timed with piscina's concurrentTasksPerWorker (tasksPerWorker) 1, 4, 16.
+ * BROOK_BENCH_POOL_TASKS=encode (comma-separated) measures only the tasks named.
  */
 
 const VALUE_BYTES = 100;
@@ -312,12 +314,24 @@ function reportCrossovers(rows: ReadonlyArray<Row>): void {
   }
 }
 
+const TASK_NAMES: ReadonlyArray<TaskName> = ['validate', 'encode', 'decode', 'compress', 'decompress'];
+
+/** BROOK_BENCH_POOL_TASKS=encode,decode measures only those tasks (all by default). */
+function selectedTasks(): ReadonlyArray<TaskName> {
+  const wanted = process.env['BROOK_BENCH_POOL_TASKS'];
+  if (wanted === undefined || wanted === '') return TASK_NAMES;
+  const names = wanted.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !TASK_NAMES.includes(name as TaskName));
+  if (unknown.length > 0) throw new Error(`BROOK_BENCH_POOL_TASKS: unknown task ${unknown.join(', ')} (known: ${TASK_NAMES.join(', ')})`);
+  return TASK_NAMES.filter((name) => names.includes(name));
+}
+
 function cellsFor(options: BenchOptions): Cell[] {
   const sizes = size(options, [10, 1000], [1, 10, 100, 1000, 10_000]);
   const payloads: ReadonlyArray<Payload> = size(options, ['compressible'], ['compressible', 'random']);
   const cells: Cell[] = [];
   for (const payload of payloads) {
-    for (const task of ['validate', 'encode', 'decode', 'compress', 'decompress'] as const) {
+    for (const task of selectedTasks()) {
       const codecs: ReadonlyArray<CompressionCodec> = task === 'compress' || task === 'decompress' ? ['lz4'] : ['none', 'lz4'];
       for (const codec of codecs) for (const records of sizes) cells.push({ task, codec, payload, records });
     }

@@ -18,14 +18,17 @@
  * | validate, none       | 0.93 µs + 0.47 ns/B                | 48 / 36 KB compressible, 49 / 37 KB random |
  * | validate, lz4        | 5.4 µs (1 rec); 97 ns/record comp. | 4.8 / 4.0 KB stored (≈ 225 / 190 records) compressible; |
  * |                      | 71 ns/record random                | 30 / 29 KB stored (≈ 270 / 260 records) random |
- * | encode, none         | 1.2 µs + 1.1 ns/B                  | 45 / 39 KB of values compr., 58 / 38 KB random |
- * | encode, lz4          | 3.3 µs; 2.0 ns/B comp., 1.9 random  | 19 / 19 KB of values compr., 11 / 10 KB random |
+ * | encode, none         | 1.2 µs + 0.94–1.13 ns/B            | 40–212 KB of values (median 73 KB)* |
+ * | encode, lz4          | 3.3 µs; 1.5 ns/B comp., 1.7 random  | 26–40 KB of values compr., 11–18 KB random* |
  * | decode, none (+read) | 1.7 µs + 1.3 ns/B                  | 32 / 37 KB compressible, 24 / 34 KB random |
  * | decode, lz4 (+read)  | 6.4 µs (1 rec); 198 ns/record comp. | 3.9 / 4.4 KB stored (≈ 180 / 205 records) compr.; |
  * |                      | 193 ns/record random               | 21 / 29 KB stored (≈ 185 / 255 records) random |
  * | compress (lz4)       | 2.2 µs; 0.78 ns/B compr., 0.67 random | ≈ 55 / 43 KB of section compr., 36 / 33 KB random |
  * | decompress (lz4)     | 4.6 µs; 2.2 ns/stored B compr.      | 24 / 14 KB stored compressible; never for random |
  *
+ * \* encode rows re-measured 2026-11-25 after the 'seal' path (pool.ts encode): 3 runs of
+ *   `BROOK_BENCH_POOL_TASKS=encode npm run bench -- pool`, 1w and 2w; ranges over the runs. Inline
+ *   lz4 encode got cheaper (its section goes into a reused scratch), so its crossover rose.
  * - Compressed batches are judged by record count as well as stored bytes: the stored size of the
  *   same work varies 5× with the payload, while the record count at the crossover stays within
  *   180–270 for both payloads. Either bound sends a batch to a worker, so a few huge records or
@@ -33,7 +36,8 @@
  * - Offloading costs more CPU in all (both threads counted: ~25 µs per small task, +10–100% for
  *   batches past the crossover) and on 2 cores raises throughput only for large batches: with 2
  *   workers, validate passes inline at ~100 KB (1.8× inline at 1 MB), decode at 65–85 KB plain
- *   (1.5×), encode lz4 at 60–90 KB of values (1.3–1.5× at 1 MB); encode none only breaks even
+ *   (1.5×), encode lz4 at 28–96 KB of values (1.35–1.58× at 1 MB, 1.01–1.47× at 100 KB, 3
+ *   runs after the seal path); encode none only breaks even
  *   at 1 MB (1.0–1.1×), where it halves the main thread's work.
  * - decompress of incompressible data (LZ4 stores it raw) is a memcpy inline and never pays;
  *   its threshold is set for compressible data, where compression is used.
@@ -88,8 +92,8 @@ export const OFFLOAD_THRESHOLDS_DEFAULT: OffloadThresholds = {
   validatePlainBytes: 48 * KiB,
   validateCompressedBytes: 32 * KiB,
   validateCompressedRecords: 256,
-  encodePlainBytes: 48 * KiB,
-  encodeCompressedBytes: 16 * KiB,
+  encodePlainBytes: 72 * KiB,
+  encodeCompressedBytes: 24 * KiB,
   decodePlainBytes: 40 * KiB,
   decodeCompressedBytes: 32 * KiB,
   decodeCompressedRecords: 224,
