@@ -6,7 +6,10 @@ import { fold, median, percentile, report, size, type BenchOptions } from './rep
 /**
  * Produce then consume through the embedded broker API (`npm run bench -- broker`):
  * partitions 1, 3, 12; compression none and lz4; 100-byte and 1 KiB records; batches of 1,000
- * records; page-cache durability. Then a group of 3 consumers reading everything, and end-to-end
+ * records; page-cache durability; inline, 1 and 2 workers for the compressed and 1 KiB cases, and
+ * LZ4 on two payloads (JSON-like text and kafka-producer-perf-test's random letters). Each round
+ * opens a new broker and first produces a fifth of its records, untimed, to another topic, so that
+ * no case is timed on cold threads. Then a group of 3 consumers reading everything, and end-to-end
  * latency (produce call → consumer receipt) at a fixed rate, with coordinated omission corrected:
  * each record's latency is measured from when it was due to be sent, not when it was sent.
  */
@@ -15,13 +18,28 @@ interface Case {
   readonly partitions: number;
   readonly compression: 'none' | 'lz4';
   readonly valueBytes: number;
+  /** 'json' (default): JSON-like text padded with 'x', which LZ4 shrinks ~50x. 'letters': random A-Z, as kafka-producer-perf-test makes payloads, which LZ4 stores raw. */
+  readonly payload?: Payload;
 }
+
+type Payload = 'json' | 'letters';
 
 const RECORDS_PER_BATCH = 1000;
 /** The producer counts 21 bytes of overhead per record: this batch.size closes batches at 1,000 records. */
 const batchBytesFor = (valueBytes: number): number => RECORDS_PER_BATCH * (21 + valueBytes);
 
-function values(valueBytes: number, count: number): Buffer[] {
+function values(valueBytes: number, count: number, payload: Payload = 'json'): Buffer[] {
+  if (payload === 'letters') {
+    let seed = 0x9e3779b9;
+    return Array.from({ length: count }, () => {
+      const value = Buffer.allocUnsafe(valueBytes);
+      for (let index = 0; index < valueBytes; index++) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        value[index] = 65 + (seed >>> 24) % 26;
+      }
+      return value;
+    });
+  }
   return Array.from({ length: count }, (_, index) => {
     const value = Buffer.alloc(valueBytes);
     // Compressible but not constant: JSON-like text.
@@ -49,14 +67,16 @@ async function produceRun(broker: Broker, producer: Producer, topic: string, rec
 
 async function produceConsume(options: BenchOptions, testCase: Case): Promise<{ produce: number; consume: number }> {
   const records = size(options, 20_000, testCase.valueBytes >= 1024 ? 1_000_000 : 3_000_000);
-  const payloads = values(testCase.valueBytes, 64);
+  const payloads = values(testCase.valueBytes, 64, testCase.payload);
   const produceRates: number[] = [];
   const consumeRates: number[] = [];
   let checksum = 0;
   const rounds = size(options, 1, 3);
   for (let round = 0; round < rounds; round++) {
     const broker = await Broker.open({ scheduleTasks: false, workers: testCase.workers });
-    await broker.createTopic('bench', { partitions: testCase.partitions, config: { 'max.message.bytes': 4 * 1024 * 1024 } });
+    for (const topic of ['warm-up', 'bench']) {
+      await broker.createTopic(topic, { partitions: testCase.partitions, config: { 'max.message.bytes': 4 * 1024 * 1024 } });
+    }
     // Keyless records; batch.size holds exactly 1,000 records, and sticky keeps a batch on one partition.
     const producer = broker.producer({
       acks: 1,
@@ -64,6 +84,8 @@ async function produceConsume(options: BenchOptions, testCase: Case): Promise<{ 
       'batch.size': batchBytesFor(testCase.valueBytes),
       partitioner: 'sticky',
     });
+    // Untimed, the same for every case: a new broker's threads (its workers above all) start cold.
+    await produceRun(broker, producer, 'warm-up', Math.ceil(records / 5 / RECORDS_PER_BATCH) * RECORDS_PER_BATCH, payloads);
     const produceSeconds = await produceRun(broker, producer, 'bench', records, payloads);
     produceRates.push(records / produceSeconds);
     const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
@@ -82,15 +104,17 @@ async function produceConsume(options: BenchOptions, testCase: Case): Promise<{ 
     await consumer.close();
     await broker.close();
   }
-  const name = `broker.${testCase.partitions}p.${testCase.compression}.${testCase.valueBytes}B.w${testCase.workers}`;
+  const payloadName = testCase.payload === 'letters' ? '.letters' : '';
+  const name = `broker.${testCase.partitions}p.${testCase.compression}${payloadName}.${testCase.valueBytes}B.w${testCase.workers}`;
   const produceRate = median(produceRates);
   const consumeRate = median(consumeRates);
-  const inline = baselines.get(`${testCase.partitions}.${testCase.compression}.${testCase.valueBytes}`);
+  const baselineKey = `${testCase.partitions}.${testCase.compression}${payloadName}.${testCase.valueBytes}`;
+  const inline = baselines.get(baselineKey);
   const compared = (rate: number, kind: 'produce' | 'consume') =>
     inline === undefined || testCase.workers === 0 ? {} : { baseline: 'workers: 0 (inline), same run', ratio: round(rate / inline[kind]) };
   report({ name: `${name}.produce`, records, recordsPerSec: Math.round(produceRate), mbPerSec: round((produceRate * testCase.valueBytes) / 1e6), workers: testCase.workers, rounds, ...compared(produceRate, 'produce') });
   report({ name: `${name}.consume`, records, recordsPerSec: Math.round(consumeRate), mbPerSec: round((consumeRate * testCase.valueBytes) / 1e6), workers: testCase.workers, rounds, checksum, ...compared(consumeRate, 'consume') });
-  if (testCase.workers === 0) baselines.set(`${testCase.partitions}.${testCase.compression}.${testCase.valueBytes}`, { produce: produceRate, consume: consumeRate });
+  if (testCase.workers === 0) baselines.set(baselineKey, { produce: produceRate, consume: consumeRate });
   return { produce: produceRate, consume: consumeRate };
 }
 
@@ -236,6 +260,7 @@ export async function run(options: BenchOptions): Promise<void> {
     cases.push({ workers, partitions: 3, compression: 'lz4', valueBytes: 100 });
     cases.push({ workers, partitions: 3, compression: 'none', valueBytes: 1024 });
     cases.push({ workers, partitions: 3, compression: 'lz4', valueBytes: 1024 });
+    cases.push({ workers, partitions: 3, compression: 'lz4', valueBytes: 1024, payload: 'letters' });
   }
   for (const testCase of cases) await produceConsume(options, testCase);
   await groupConsume(options);
