@@ -1,3 +1,6 @@
+// Node's own, not the global: a test's fake timers replace the global, and a turn that never
+// comes would hold every acknowledgement of this thread for good.
+import { setImmediate } from 'node:timers';
 import { assert } from '../core/assert.js';
 import { MiB } from '../core/units.js';
 
@@ -15,7 +18,9 @@ import { MiB } from '../core/units.js';
  *
  * The producer asks `nativeBacklogTurn()` before it acknowledges a batch: past
  * NATIVE_BACKLOG_BYTES_MAX, the acknowledgement waits for one turn of the event loop, which runs
- * the pending finalizers. Per thread (module state): each worker counts its own.
+ * the pending finalizers. Once asked for, a turn stays in force until it has come, so a batch
+ * acknowledged later (same partition) never overtakes one that is waiting. Per thread (module
+ * state): each worker counts its own.
  */
 export const NATIVE_BACKLOG_BYTES_MAX = 32 * MiB;
 
@@ -26,7 +31,6 @@ let turn: Promise<void> | null = null;
 function turned(): void {
   backlogBytes = 0;
   turnScheduled = false;
-  turn = null;
 }
 
 /** Count `bytes` of native output created now; they count until the event loop next turns. */
@@ -48,7 +52,13 @@ export function nativeBacklogBytes(): number {
  * once the event loop has turned (one promise shared by every caller until then).
  */
 export function nativeBacklogTurn(): Promise<void> | null {
+  if (turn !== null) return turn;
   if (backlogBytes <= NATIVE_BACKLOG_BYTES_MAX) return null;
-  turn ??= new Promise<void>((resolve) => setImmediate(resolve));
+  turn = new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turn = null;
+      resolve();
+    }),
+  );
   return turn;
 }

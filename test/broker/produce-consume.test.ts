@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { partitionForKey } from '../../src/broker/murmur2.js';
 import { Producer } from '../../src/broker/producer.js';
@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/records/record-batch.js';
 import { ATTRIBUTES_OFFSET, CRC_OFFSET } from '../../src/records/batch-layout.js';
 import { crc32c } from '../../src/records/crc32c.js';
+import { lz4FrameCompress } from '../../src/records/lz4-frame.js';
 import { NATIVE_BACKLOG_BYTES_MAX, nativeBacklogBytes } from '../../src/records/native-backlog.js';
 import { Prng } from '../helpers/prng.js';
 
@@ -159,6 +160,46 @@ describe('Producer and native LZ4 output', () => {
     expect(largest).toBeGreaterThan(0);
     expect(largest).toBeLessThanOrEqual(NATIVE_BACKLOG_BYTES_MAX + sendBytes);
     expect(broker.describeTopic('t').partitions[0]!.logEndOffset).toBe(4 * (NATIVE_BACKLOG_BYTES_MAX / sendBytes + 16));
+  });
+});
+
+describe('Producer acknowledgements around an event-loop turn', () => {
+  test('a batch sent while another waits for the turn is acknowledged after it, in offset order', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 1, config: { 'max.message.bytes': 64 * 1024 * 1024 } });
+    const producer = broker.producer({ acks: 1, 'compression.type': 'lz4', 'batch.size': 48 * 1024 * 1024 });
+    const order: string[] = [];
+    // Past the backlog limit in one batch: its acknowledgement waits for a turn.
+    const big = Array.from({ length: NATIVE_BACKLOG_BYTES_MAX / (1024 * 1024) + 2 }, (_, index) => ({
+      value: new Prng(90 + index).bytes(1024 * 1024),
+    }));
+    const first = producer.send({ topic: 't', messages: big }).then((sent) => order.push(`first@${sent[0]!.offset}`));
+    let second: Promise<unknown> = Promise.resolve();
+    // Another part of the application schedules a send for the next turn, before the producer's.
+    queueMicrotask(() =>
+      setImmediate(() => {
+        second = producer.send({ topic: 't', messages: [{ value: 'small' }] }).then((sent) => order.push(`second@${sent[0]!.offset}`));
+      }),
+    );
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await second;
+    expect(order).toEqual(['first@0', `second@${big.length}`]);
+  });
+
+  test("fake timers do not hold acknowledgements: the turn uses node:timers' setImmediate", async () => {
+    vi.useFakeTimers();
+    try {
+      const broker = await openBroker();
+      await broker.createTopic('t', { partitions: 1 });
+      const producer = broker.producer({ acks: 1 });
+      const block = new Prng(7).bytes(4 * 1024 * 1024);
+      while (nativeBacklogBytes() <= NATIVE_BACKLOG_BYTES_MAX) lz4FrameCompress(block);
+      const sent = await producer.send({ topic: 't', messages: [{ value: 'x' }] });
+      expect(sent[0]!.offset).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
