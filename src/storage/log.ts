@@ -653,7 +653,14 @@ export class Log extends EventEmitter {
       for (const segment of dirty) {
         if (segment.closed) continue;
         segment.drain();
-        await segment.datasyncFile();
+        try {
+          await segment.datasyncFile();
+        } catch (error) {
+          // Closed while its fdatasync waited on the libuv pool (EBADF): a compaction swap replaced
+          // it, with a file synced before the swap, or retention deleted it. Nothing left to sync.
+          if (segment.closed) continue;
+          throw error;
+        }
         if (segment.closed) continue;
         segment.offsetIndex.persist(true);
         segment.timeIndex.persist(true);

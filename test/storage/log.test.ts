@@ -6,6 +6,7 @@ import { ATTRIBUTES_OFFSET, CRC_OFFSET, PARTITION_LEADER_EPOCH_OFFSET } from '..
 import { crc32c } from '../../src/records/crc32c.js';
 import { decodeRecordBatch, encodeRecordBatch, readBatchHeader, validateRecordBatch } from '../../src/records/record-batch.js';
 import type { RecordInput } from '../../src/records/record.js';
+import { type FileIO, nodeFileIO } from '../../src/storage/file-io.js';
 import { Log, type LogOptions } from '../../src/storage/log.js';
 import { FaultyIO } from '../helpers/faulty-io.js';
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -430,6 +431,47 @@ describe('Log compaction', () => {
     await log.close();
     const reopened = await openLog(path, { config: { 'cleanup.policy': 'compact', 'segment.bytes': 400 } });
     expect(reopened.readRecords(17).records[0]!.value!.toString()).toBe('c5');
+    await reopened.close();
+  });
+
+  test('a flush whose fdatasync is still queued when a compaction swap closes that segment completes, and the log stays writable', async () => {
+    const path = partitionDir();
+    const config = { 'cleanup.policy': 'compact', 'segment.bytes': 400 } as const;
+    // fdatasync runs on the libuv pool; hold it there, and answer EBADF, as the kernel does, when
+    // its file was closed in the meantime.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const closedSinceIssued = new Set<number>();
+    const pending = new Set<number>();
+    const io: FileIO = {
+      ...nodeFileIO,
+      close(fd) {
+        if (pending.has(fd)) closedSinceIssued.add(fd);
+        nodeFileIO.close(fd);
+      },
+      async datasync(fd) {
+        pending.add(fd);
+        await gate;
+        pending.delete(fd);
+        if (closedSinceIssued.delete(fd)) throw Object.assign(new Error('EBADF: bad file descriptor, fdatasync'), { code: 'EBADF' });
+        return nodeFileIO.datasync(fd);
+      },
+    };
+    const log = await openLog(path, { config, io });
+    for (let round = 0; round < 6; round++) {
+      await log.append(encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${round}`, timestamp: 1000 }))));
+    }
+    const flushed = log.flush();
+    const result = await log.compact({ force: true, nowMs: 10_000 });
+    expect(result.segmentsRewritten).toBeGreaterThan(0);
+    expect(closedSinceIssued.size).toBeGreaterThan(0);
+    release();
+    await flushed;
+    await log.append(encodeRecordBatch([{ key: 'a', value: 'after', timestamp: 1000 }]));
+    const end = log.logEndOffset;
+    await log.close();
+    const reopened = await openLog(path, { config });
+    expect(reopened.readRecords(end - 1).records.at(-1)!.value!.toString()).toBe('after');
     await reopened.close();
   });
 
