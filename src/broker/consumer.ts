@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js';
-import { EngineError, OffsetOutOfRangeError } from '../core/errors.js';
+import { CorruptRecordError, EngineError, OffsetOutOfRangeError } from '../core/errors.js';
 import { fetchChannel, publishFetch } from '../core/channels.js';
 import type { Record } from '../records/record.js';
 import type { Log } from '../storage/log.js';
@@ -247,7 +247,8 @@ export class Consumer {
         }
         if (assignment.fetched === null) continue;
         count = assignment.fetched.take(taken, this.#maxPollRecords - records);
-      } catch (error) {
+      } catch (caught) {
+        const error = namedForPartition(caught, assignment);
         // Records already taken from other partitions are returned, their positions moved past
         // them; the error is this poll's next caller's (Kafka's consumer does the same).
         if (batches.length === 0) throw error;
@@ -319,4 +320,15 @@ function setting(key: string, value: number): number {
     throw new EngineError('CONFIG_INVALID', `${key}=${value} is invalid: it must be an integer ≥ 0`);
   }
   return value;
+}
+
+/**
+ * Stored bytes the consumer cannot decode (a CRC mismatch, a codec Brook cannot read) are named
+ * as Kafka's consumer names them: which partition, from which offset, and how to read on. Same
+ * class and code; the original is the cause.
+ */
+function namedForPartition(error: unknown, assignment: { readonly topic: string; readonly partition: number; readonly position: number | null }): unknown {
+  if (!(error instanceof CorruptRecordError)) return error;
+  const where = `${assignment.topic}-${assignment.partition} at offset ${assignment.position ?? 'unknown'}`;
+  return new CorruptRecordError(error.code, `${where}: ${error.message}; seek past it to read on`, { cause: error });
 }
