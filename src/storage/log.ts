@@ -550,12 +550,20 @@ export class Log extends EventEmitter {
     this.#syncInFlight = true;
     const waiters = this.#syncWaiters;
     this.#syncWaiters = [];
-    this.#active.datasyncFile().then(
-      () => {
-        for (const append of waiters) append.resolve(append.result);
-        this.#advanceHighWatermark(waiters[waiters.length - 1]!.result.lastOffset + 1);
-      },
+    const segment = this.#active;
+    const synced = (): void => {
+      for (const append of waiters) append.resolve(append.result);
+      this.#advanceHighWatermark(waiters[waiters.length - 1]!.result.lastOffset + 1);
+    };
+    segment.datasyncFile().then(
+      synced,
       (error: unknown) => {
+        // Closed while this fdatasync waited on the libuv pool (EBADF): the segment rolled, which
+        // synced it in full (#roll), and then a compaction swap replaced it with a synced file.
+        if (segment.closed && segment !== this.#active) {
+          synced();
+          return;
+        }
         this.#fail(error, 'fdatasync');
         for (const append of waiters) append.reject(this.#failure!);
       },

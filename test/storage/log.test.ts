@@ -475,6 +475,48 @@ describe('Log compaction', () => {
     await reopened.close();
   });
 
+  test('a group commit whose fdatasync is still queued when its segment rolls and is compacted away acknowledges its appends', async () => {
+    const path = partitionDir();
+    const config = { 'cleanup.policy': 'compact', 'segment.bytes': 100_000 } as const;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const closedSinceIssued = new Set<number>();
+    const pending = new Set<number>();
+    const io: FileIO = {
+      ...nodeFileIO,
+      close(fd) {
+        if (pending.has(fd)) closedSinceIssued.add(fd);
+        nodeFileIO.close(fd);
+      },
+      async datasync(fd) {
+        pending.add(fd);
+        await gate;
+        pending.delete(fd);
+        if (closedSinceIssued.delete(fd)) throw Object.assign(new Error('EBADF: bad file descriptor, fdatasync'), { code: 'EBADF' });
+        return nodeFileIO.datasync(fd);
+      },
+    };
+    const log = await openLog(path, { config, io, durability: 'fsync' });
+    const round = (index: number): Buffer =>
+      encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${index}`, timestamp: 1000 })));
+    // One batch holding each key twice: a pass rewrites its segment.
+    const waiting = log.append(
+      encodeRecordBatch(['a', 'b', 'a', 'b'].map((key, index) => ({ key, value: `${key}${index}`, timestamp: 1000 }))),
+    );
+    // The group commit starts on the next turn and its fdatasync is held.
+    for (let turn = 0; turn < 5 && pending.size === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(pending.size).toBe(1);
+    // The roll syncs the segment in full; the held fdatasync of the group commit is still queued.
+    log.roll();
+    const result = await log.compact({ force: true, nowMs: 10_000 });
+    expect(result.segmentsRewritten).toBeGreaterThan(0);
+    expect(closedSinceIssued.size).toBe(1);
+    release();
+    expect((await waiting).baseOffset).toBe(0);
+    await log.append(round(2));
+    await log.close();
+  });
+
   test('a swap that fails half-way fails the log with STORAGE_ERROR; its reads say so, and a reopen recovers', async () => {
     const path = partitionDir();
     const config = { 'cleanup.policy': 'compact', 'segment.bytes': 400 } as const;
