@@ -43,6 +43,37 @@ function logFiles(path: string): string[] {
   return readdirSync(path).filter((name) => name.endsWith('.log')).sort();
 }
 
+/**
+ * A FileIO whose async fdatasync (it runs on the libuv pool) is held until `release()`, and then
+ * answers EBADF, as the kernel does, when its file was closed in the meantime.
+ */
+function heldDatasyncIO(): {
+  readonly io: FileIO;
+  readonly release: () => void;
+  readonly closedSinceIssued: Set<number>;
+  readonly pending: Set<number>;
+} {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const closedSinceIssued = new Set<number>();
+  const pending = new Set<number>();
+  const io: FileIO = {
+    ...nodeFileIO,
+    close(fd) {
+      if (pending.has(fd)) closedSinceIssued.add(fd);
+      nodeFileIO.close(fd);
+    },
+    async datasync(fd) {
+      pending.add(fd);
+      await gate;
+      pending.delete(fd);
+      if (closedSinceIssued.delete(fd)) throw Object.assign(new Error('EBADF: bad file descriptor, fdatasync'), { code: 'EBADF' });
+      return nodeFileIO.datasync(fd);
+    },
+  };
+  return { io, release, closedSinceIssued, pending };
+}
+
 describe('Log append and read', () => {
   test('appends get consecutive offsets and reads return the stored batches', async () => {
     const log = await openLog(partitionDir());
@@ -437,26 +468,7 @@ describe('Log compaction', () => {
   test('a flush whose fdatasync is still queued when a compaction swap closes that segment completes, and the log stays writable', async () => {
     const path = partitionDir();
     const config = { 'cleanup.policy': 'compact', 'segment.bytes': 400 } as const;
-    // fdatasync runs on the libuv pool; hold it there, and answer EBADF, as the kernel does, when
-    // its file was closed in the meantime.
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const closedSinceIssued = new Set<number>();
-    const pending = new Set<number>();
-    const io: FileIO = {
-      ...nodeFileIO,
-      close(fd) {
-        if (pending.has(fd)) closedSinceIssued.add(fd);
-        nodeFileIO.close(fd);
-      },
-      async datasync(fd) {
-        pending.add(fd);
-        await gate;
-        pending.delete(fd);
-        if (closedSinceIssued.delete(fd)) throw Object.assign(new Error('EBADF: bad file descriptor, fdatasync'), { code: 'EBADF' });
-        return nodeFileIO.datasync(fd);
-      },
-    };
+    const { io, release, closedSinceIssued } = heldDatasyncIO();
     const log = await openLog(path, { config, io });
     for (let round = 0; round < 6; round++) {
       await log.append(encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${round}`, timestamp: 1000 }))));
@@ -478,24 +490,7 @@ describe('Log compaction', () => {
   test('a group commit whose fdatasync is still queued when its segment rolls and is compacted away acknowledges its appends', async () => {
     const path = partitionDir();
     const config = { 'cleanup.policy': 'compact', 'segment.bytes': 100_000 } as const;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const closedSinceIssued = new Set<number>();
-    const pending = new Set<number>();
-    const io: FileIO = {
-      ...nodeFileIO,
-      close(fd) {
-        if (pending.has(fd)) closedSinceIssued.add(fd);
-        nodeFileIO.close(fd);
-      },
-      async datasync(fd) {
-        pending.add(fd);
-        await gate;
-        pending.delete(fd);
-        if (closedSinceIssued.delete(fd)) throw Object.assign(new Error('EBADF: bad file descriptor, fdatasync'), { code: 'EBADF' });
-        return nodeFileIO.datasync(fd);
-      },
-    };
+    const { io, release, closedSinceIssued, pending } = heldDatasyncIO();
     const log = await openLog(path, { config, io, durability: 'fsync' });
     const round = (index: number): Buffer =>
       encodeRecordBatch(['a', 'b', 'c'].map((key) => ({ key, value: `${key}${index}`, timestamp: 1000 })));
