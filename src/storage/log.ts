@@ -550,20 +550,12 @@ export class Log extends EventEmitter {
     this.#syncInFlight = true;
     const waiters = this.#syncWaiters;
     this.#syncWaiters = [];
-    const segment = this.#active;
-    const synced = (): void => {
-      for (const append of waiters) append.resolve(append.result);
-      this.#advanceHighWatermark(waiters[waiters.length - 1]!.result.lastOffset + 1);
-    };
-    segment.datasyncFile().then(
-      synced,
+    this.#active.datasyncFile().then(
+      () => {
+        for (const append of waiters) append.resolve(append.result);
+        this.#advanceHighWatermark(waiters[waiters.length - 1]!.result.lastOffset + 1);
+      },
       (error: unknown) => {
-        // Closed while this fdatasync waited on the libuv pool (EBADF): the segment rolled, which
-        // synced it in full (#roll), and then a compaction swap replaced it with a synced file.
-        if (segment.closed && segment !== this.#active) {
-          synced();
-          return;
-        }
         this.#fail(error, 'fdatasync');
         for (const append of waiters) append.reject(this.#failure!);
       },
@@ -614,8 +606,15 @@ export class Log extends EventEmitter {
     const previous = this.#active;
     previous.onBecomeInactive();
     if (this.durability === 'fsync') {
-      // Waiters queued for a group commit are covered by this sync of the old segment.
-      previous.flush(true);
+      // Waiters queued for a group commit are covered by this sync of the old segment. A failed
+      // sync fails the log, as a failed group commit does: nothing more is acknowledged.
+      try {
+        previous.flush(true);
+      } catch (error) {
+        this.#fail(error, 'fdatasync');
+        for (const append of this.#syncWaiters.splice(0)) append.reject(this.#failure!);
+        throw this.#failure ?? error;
+      }
       const covered = this.#syncWaiters.splice(0);
       for (const append of covered) append.resolve(append.result);
       if (covered.length > 0) this.#advanceHighWatermark(covered[covered.length - 1]!.result.lastOffset + 1);
@@ -661,14 +660,8 @@ export class Log extends EventEmitter {
       for (const segment of dirty) {
         if (segment.closed) continue;
         segment.drain();
-        try {
-          await segment.datasyncFile();
-        } catch (error) {
-          // Closed while its fdatasync waited on the libuv pool (EBADF): a compaction swap replaced
-          // it, with a file synced before the swap, or retention deleted it. Nothing left to sync.
-          if (segment.closed) continue;
-          throw error;
-        }
+        // A segment closed meanwhile (a compaction swap, retention) kept its descriptor for this.
+        await segment.datasyncFile();
         if (segment.closed) continue;
         segment.offsetIndex.persist(true);
         segment.timeIndex.persist(true);
@@ -810,7 +803,7 @@ export class Log extends EventEmitter {
       nowMs,
       logStartOffset: this.#logStartOffset,
       logEndOffset: this.#logEndOffset,
-      highWatermark: this.#logEndOffset,
+      highWatermark: this.#highWatermark,
     });
     if (decision.count === 0) return { baseOffsets: [], reasons: [] };
     if (decision.rollFirst) this.#roll();

@@ -129,6 +129,9 @@ export class LogSegment {
   #offsetOfMaxTimestamp: number;
   #firstBatchTimestamp = -1;
   #closed = false;
+  /** fdatasyncs of the log file queued on the libuv pool (datasyncFile), and a close() waiting for them. */
+  #syncsInFlight = 0;
+  #closeDeferred = false;
   /**
    * Without compaction a segment's batches are back to back in offsets too: each baseOffset is the
    * previous lastOffset + 1, the first is the segment's base. Compaction may leave gaps, so the log
@@ -616,9 +619,22 @@ export class LogSegment {
     this.timeIndex.persist(sync);
   }
 
-  /** Group commit: fdatasync what has been drained to the log file, on the libuv pool. */
+  /**
+   * Group commit: fdatasync what has been drained to the log file, on the libuv pool. While one
+   * is queued there the file descriptor stays open even if the segment is closed (close() defers
+   * it): a compaction swap or retention closing the segment meanwhile would otherwise turn the
+   * sync into EBADF or, once the number is reused, into a sync of another file, which could take
+   * that file's one report of a writeback error.
+   */
   datasyncFile(): Promise<void> {
-    return this.io.datasync(this.#fd);
+    this.#syncsInFlight++;
+    return this.io.datasync(this.#fd).finally(() => {
+      this.#syncsInFlight--;
+      if (this.#syncsInFlight === 0 && this.#closeDeferred) {
+        this.#closeDeferred = false;
+        this.io.close(this.#fd);
+      }
+    });
   }
 
   /** Rename all three files with `suffix` (e.g. `.deleted`), after closing them. */
@@ -634,7 +650,9 @@ export class LogSegment {
     this.#closed = true;
     this.offsetIndex.close();
     this.timeIndex.close();
-    this.io.close(this.#fd);
+    // An fdatasync still queued on the libuv pool keeps the descriptor until it settles.
+    if (this.#syncsInFlight > 0) this.#closeDeferred = true;
+    else this.io.close(this.#fd);
   }
 
   get closed(): boolean {

@@ -44,8 +44,10 @@ function logFiles(path: string): string[] {
 }
 
 /**
- * A FileIO whose async fdatasync (it runs on the libuv pool) is held until `release()`, and then
- * answers EBADF, as the kernel does, when its file was closed in the meantime.
+ * A FileIO whose async fdatasync (it runs on the libuv pool) is held until `release()`. It
+ * records a descriptor closed while its sync was held (`closedSinceIssued`) and then answers
+ * EBADF, as the kernel does when the number was not reused meanwhile (when it was, the sync would
+ * silently hit another file).
  */
 function heldDatasyncIO(): {
   readonly io: FileIO;
@@ -346,6 +348,20 @@ describe('Log durability', () => {
     await reopened.close();
   });
 
+  test("a failed fsync of the segment a roll closes fails the log too: the next append is refused", async () => {
+    const io = new FaultyIO();
+    const one = batch(2, 'r').length;
+    const log = await openLog(partitionDir(), { durability: 'fsync', io, config: { 'segment.bytes': one * 2 } });
+    await log.append(batch(2, 'a'));
+    await log.append(batch(2, 'b'));
+    io.datasyncFailures = 1;
+    // This append rolls the full segment, whose sync fails.
+    await expect(log.append(batch(2, 'c'))).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    await expect(log.append(batch(2, 'd'))).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
+    expect(log.logEndOffset).toBe(4);
+    await log.close();
+  });
+
   test('after a failed fsync nothing more is acknowledged until the log is reopened', async () => {
     const io = new FaultyIO();
     const path = partitionDir();
@@ -390,6 +406,22 @@ describe('Log retention', () => {
     const reopened = await openLog(path);
     expect(reopened.logStartOffset).toBe(40);
     await reopened.close();
+  });
+
+  test('retention deletes no segment holding records above the high watermark (appends still waiting for their fdatasync)', async () => {
+    const { io, release } = heldDatasyncIO();
+    const log = await openLog(partitionDir(), { io, durability: 'fsync', config: { 'retention.ms': 10_000 } });
+    const waiting = log.append(batch(10, 'r0', 1_000_000));
+    for (let turn = 0; turn < 5 && log.highWatermark === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    log.roll();
+    // The group commit is held: nothing is acknowledged, so nothing may expire.
+    expect(log.highWatermark).toBe(0);
+    expect(log.deleteOldSegments(2_000_000).baseOffsets).toEqual([]);
+    release();
+    await waiting;
+    expect(log.highWatermark).toBe(10);
+    expect(log.deleteOldSegments(2_000_000).baseOffsets).toEqual([0]);
+    await log.close();
   });
 
   test('retention.ms judges a segment by its largest record timestamp, and the active segment rolls to go', async () => {
@@ -465,7 +497,7 @@ describe('Log compaction', () => {
     await reopened.close();
   });
 
-  test('a flush whose fdatasync is still queued when a compaction swap closes that segment completes, and the log stays writable', async () => {
+  test("a segment a compaction swap closes while a flush's fdatasync is queued keeps its descriptor until the sync settles; the flush completes", async () => {
     const path = partitionDir();
     const config = { 'cleanup.policy': 'compact', 'segment.bytes': 400 } as const;
     const { io, release, closedSinceIssued } = heldDatasyncIO();
@@ -476,7 +508,8 @@ describe('Log compaction', () => {
     const flushed = log.flush();
     const result = await log.compact({ force: true, nowMs: 10_000 });
     expect(result.segmentsRewritten).toBeGreaterThan(0);
-    expect(closedSinceIssued.size).toBeGreaterThan(0);
+    // The swapped segment is closed, but its descriptor waits for the queued sync.
+    expect(closedSinceIssued.size).toBe(0);
     release();
     await flushed;
     await log.append(encodeRecordBatch([{ key: 'a', value: 'after', timestamp: 1000 }]));
@@ -487,7 +520,7 @@ describe('Log compaction', () => {
     await reopened.close();
   });
 
-  test('a group commit whose fdatasync is still queued when its segment rolls and is compacted away acknowledges its appends', async () => {
+  test('a group commit whose fdatasync is queued when its segment rolls and is compacted away syncs that descriptor and acknowledges', async () => {
     const path = partitionDir();
     const config = { 'cleanup.policy': 'compact', 'segment.bytes': 100_000 } as const;
     const { io, release, closedSinceIssued, pending } = heldDatasyncIO();
@@ -505,7 +538,7 @@ describe('Log compaction', () => {
     log.roll();
     const result = await log.compact({ force: true, nowMs: 10_000 });
     expect(result.segmentsRewritten).toBeGreaterThan(0);
-    expect(closedSinceIssued.size).toBe(1);
+    expect(closedSinceIssued.size).toBe(0);
     release();
     expect((await waiting).baseOffset).toBe(0);
     await log.append(round(2));
