@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js';
-import { CorruptRecordError, EngineError, OffsetOutOfRangeError } from '../core/errors.js';
+import { CorruptRecordError, CorruptSegmentError, EngineError, OffsetOutOfRangeError } from '../core/errors.js';
 import { fetchChannel, publishFetch } from '../core/channels.js';
 import type { Record } from '../records/record.js';
 import type { Log } from '../storage/log.js';
@@ -323,12 +323,14 @@ function setting(key: string, value: number): number {
 }
 
 /**
- * Stored bytes the consumer cannot decode (a CRC mismatch, a codec Brook cannot read) are named
- * as Kafka's consumer names them: which partition, from which offset, and how to read on. Same
- * class and code; the original is the cause.
+ * Stored bytes the consumer cannot read (a stored batch whose CRC no longer matches, a codec Brook
+ * cannot decode) are named as Kafka's consumer names them: which partition, from which position,
+ * and how to read on. Same class and code; the original is the cause.
  */
 function namedForPartition(error: unknown, assignment: { readonly topic: string; readonly partition: number; readonly position: number | null }): unknown {
-  if (!(error instanceof CorruptRecordError)) return error;
-  const where = `${assignment.topic}-${assignment.partition} at offset ${assignment.position ?? 'unknown'}`;
-  return new CorruptRecordError(error.code, `${where}: ${error.message}; seek past it to read on`, { cause: error });
+  const where = `${assignment.topic}-${assignment.partition} reading from offset ${assignment.position ?? 'unknown'}`;
+  const message = (cause: Error): string => `${where}: ${cause.message}; seek past the batch to read on`;
+  if (error instanceof CorruptRecordError) return new CorruptRecordError(error.code, message(error), { cause: error });
+  if (error instanceof CorruptSegmentError) return new CorruptSegmentError(error.code, message(error), { cause: error });
+  return error;
 }

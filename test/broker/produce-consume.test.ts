@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Broker } from '../../src/broker/broker.js';
 import { partitionForKey } from '../../src/broker/murmur2.js';
@@ -357,13 +359,30 @@ describe('Consumer', () => {
     expect(consumer.position('t', 0)).toBe(2);
     await expect(consumer.poll()).rejects.toMatchObject({
       code: 'UNSUPPORTED_CODEC',
-      message: expect.stringMatching(/^t-1 at offset 0: Brook cannot decompress snappy records.*; seek past it to read on$/) as unknown,
+      message: expect.stringMatching(/^t-1 reading from offset 0: Brook cannot decompress snappy records.*; seek past the batch to read on$/) as unknown,
     });
     expect(consumer.position('t', 1)).toBe(0);
     // It stays until the application moves past the batch; then the error is gone.
     await expect(consumer.poll()).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
     consumer.seek('t', 1, 1);
     expect(await consumer.poll()).toEqual([]);
+  });
+
+  test('a stored batch whose bytes changed on disk fails the poll with CORRUPT_SEGMENT naming the partition and offset', async () => {
+    const broker = await openBroker();
+    await broker.createTopic('t', { partitions: 1 });
+    await broker.producer().send({ topic: 't', messages: [{ value: 'value-to-damage' }] });
+    await broker.log('t', 0).flush();
+    const file = join(broker.dataDir!, 't-0', '00000000000000000000.log');
+    const bytes = readFileSync(file);
+    bytes[bytes.indexOf('value-to-damage')]! ^= 0x20;
+    writeFileSync(file, bytes);
+    const consumer = broker.consumer({ 'auto.offset.reset': 'earliest', 'fetch.max.wait.ms': 0 });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    await expect(consumer.poll()).rejects.toMatchObject({
+      code: 'CORRUPT_SEGMENT',
+      message: expect.stringMatching(/^t-0 reading from offset 0: .*; seek past the batch to read on$/) as unknown,
+    });
   });
 
   test('an error held for the next poll is dropped when its partition is sought past or unassigned', async () => {
