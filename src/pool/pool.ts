@@ -196,9 +196,9 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
   };
   #closed = false;
   /** Input buffers of encode and seal that the workers sent back, written into again (buffer-recycler.ts). */
-  readonly #packedBuffers = new BufferRecycler();
-  readonly #takePacked = (bytes: number): ArrayBuffer => this.#packedBuffers.take(bytes);
-  readonly #takeSection = (bytes: number): Buffer => Buffer.from(this.#packedBuffers.take(bytes), 0, bytes);
+  readonly #inputBuffers = new BufferRecycler();
+  readonly #takePacked = (bytes: number): ArrayBuffer => this.#inputBuffers.take(bytes);
+  readonly #takeSection = (bytes: number): Buffer => Buffer.from(this.#inputBuffers.take(bytes), 0, bytes);
   /**
    * Recovery scans holding a slot, and those waiting for one (scanSegment). The waiters are
    * bounded by the segments of the logs being opened, at most 4 logs per worker in Broker.open.
@@ -234,7 +234,7 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
   }
 
   get stats(): WorkPoolStats {
-    const recycled = this.#packedBuffers.stats;
+    const recycled = this.#inputBuffers.stats;
     return { ...this.#stats, reusedInputBuffers: recycled.reused, allocatedInputBuffers: recycled.allocated };
   }
 
@@ -509,7 +509,7 @@ export class WorkPool implements RecoveryScanner, CompactionRunner {
 
   /** A buffer response whose input buffer came back as `spent`: keep that for the next task. */
   #recycledResponse(response: WorkerResponse, kind: 'encode' | 'seal'): Buffer {
-    if (response.kind === kind && response.spent !== undefined) this.#packedBuffers.give(response.spent);
+    if (response.kind === kind && response.spent !== undefined) this.#inputBuffers.give(response.spent);
     return this.#bufferResponse(response, kind);
   }
 
